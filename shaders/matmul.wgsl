@@ -1,0 +1,286 @@
+// Dense layers: the forward product with bias and activation fused, and its two backward products.
+// CPU twins: src/cpu/matmul.ts, and activationBackward (src/cpu/activation.ts) for the fused backward.
+// The host puts activation.wgsl in front of this file (activate, activateDerivative, ACTIVATION,
+// flatIndex). Row-major throughout. Parameters live in one packed buffer; sizes give each tensor's offset.
+//
+// Versions, one line each (src/gpu/kernels.ts PRODUCTION picks the ones training uses):
+//   matmulBiasActForwardNaive          one invocation per output, the k loop straight from global memory.
+//   matmulBiasActForward               TILE x TILE outputs per workgroup; x and W tiles staged in workgroup
+//                                      memory as vec4 along k; bias and activation fused. (production)
+//   matmulGradWeights                  the same tiling with samples as the k dimension; dW and db together
+//                                      (db as a column of ones in A); each workgroup row z sums one fixed
+//                                      chunk of samples into its own row of partial sums; optimizer.wgsl
+//                                      sums the rows in order (the second pass). (production)
+//   matmulGradInput                    one invocation per output, unfused (twin: matmulGradInput).
+//   matmulGradInputActivationBackward  tiled, times act'(z) of the layer below. (production)
+//
+// Summation orders are fixed by the sizes alone (k tiles in increasing order, vec4 dot products within a
+// tile), so a run is bitwise repeatable on one adapter.
+
+// Tile edge; a multiple of 4 and at most 16 (TILE * TILE invocations per workgroup).
+override TILE: u32 = 16u;
+
+// Two tiles of TILE rows by TILE values along the summed dimension, stored as TILE / 4 vec4 per row.
+var<workgroup> tileLeft: array<vec4<f32>, TILE * TILE / 4u>;
+var<workgroup> tileRight: array<vec4<f32>, TILE * TILE / 4u>;
+
+/** sum over the tile's k of tileLeft[row] . tileRight[column], in increasing k. */
+fn tileDot(row: u32, column: u32) -> f32 {
+  let quads = TILE / 4u;
+  var sum = 0.0;
+  for (var q = 0u; q < quads; q++) {
+    sum += dot(tileLeft[row * quads + q], tileRight[column * quads + q]);
+  }
+  return sum;
+}
+
+// ---- Forward: z (n, out) = x (n, in) W^T + b; a = act(z) ----
+
+struct ForwardSizes {
+  n: u32,       // samples
+  inSize: u32,  // inputs per sample
+  outSize: u32, // outputs per sample
+  wOffset: u32, // W (out, in) starts at params[wOffset]
+  bOffset: u32, // b (out) starts at params[bOffset]
+}
+
+@group(0) @binding(0) var<storage, read_write> forwardZ: array<f32>; // z (n, out)
+@group(0) @binding(1) var<storage, read_write> forwardA: array<f32>; // a (n, out)
+@group(0) @binding(2) var<storage, read> forwardX: array<f32>;       // x (n, in)
+@group(0) @binding(3) var<storage, read> forwardParams: array<f32>;  // W (out, in), b (out) at their offsets
+@group(0) @binding(4) var<uniform> forwardSizes: ForwardSizes;
+
+fn forwardStore(s: u32, o: u32, sum: f32) {
+  let zv = sum + forwardParams[forwardSizes.bOffset + o];
+  let at = s * forwardSizes.outSize + o;
+  forwardZ[at] = zv;
+  forwardA[at] = activate(zv);
+}
+
+// One invocation per output (s, o), flattened as s * out + o.
+@compute @workgroup_size(ELEMENTWISE_WORKGROUP)
+fn matmulBiasActForwardNaive(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = forwardSizes;
+  let i = flatIndex(id, groups);
+  if (i >= sizes.n * sizes.outSize) {
+    return;
+  }
+  let s = i / sizes.outSize;
+  let o = i % sizes.outSize;
+  var sum = 0.0;
+  for (var k = 0u; k < sizes.inSize; k++) {
+    sum += forwardX[s * sizes.inSize + k] * forwardParams[sizes.wOffset + o * sizes.inSize + k];
+  }
+  forwardStore(s, o, sum);
+}
+
+/** x[s][k], 0 outside (n, in). */
+fn forwardXAt(s: u32, k: u32) -> f32 {
+  if (s < forwardSizes.n && k < forwardSizes.inSize) {
+    return forwardX[s * forwardSizes.inSize + k];
+  }
+  return 0.0;
+}
+
+/** W[o][k], 0 outside (out, in). */
+fn forwardWAt(o: u32, k: u32) -> f32 {
+  if (o < forwardSizes.outSize && k < forwardSizes.inSize) {
+    return forwardParams[forwardSizes.wOffset + o * forwardSizes.inSize + k];
+  }
+  return 0.0;
+}
+
+// Workgroup (x, y) computes outputs [x*TILE, +TILE) of samples [y*TILE, +TILE); invocation (lx, ly)
+// owns output x*TILE+lx of sample y*TILE+ly. Dispatch (ceil(out / TILE), ceil(n / TILE)).
+@compute @workgroup_size(TILE, TILE)
+fn matmulBiasActForward(@builtin(local_invocation_id) local: vec3<u32>, @builtin(workgroup_id) group: vec3<u32>) {
+  let quads = TILE / 4u;
+  let tileQuads = TILE * quads;
+  let flat = local.y * TILE + local.x;
+  let sampleBase = group.y * TILE;
+  let outBase = group.x * TILE;
+  let inSize = forwardSizes.inSize;
+  var sum = 0.0;
+  for (var k0 = 0u; k0 < inSize; k0 += TILE) {
+    // The first tileQuads invocations load the x tile, the next tileQuads the W tile, 4 values each.
+    if (flat < tileQuads) {
+      let s = sampleBase + flat / quads;
+      let k = k0 + (flat % quads) * 4u;
+      tileLeft[flat] = vec4<f32>(forwardXAt(s, k), forwardXAt(s, k + 1u), forwardXAt(s, k + 2u), forwardXAt(s, k + 3u));
+    } else if (flat < 2u * tileQuads) {
+      let q = flat - tileQuads;
+      let o = outBase + q / quads;
+      let k = k0 + (q % quads) * 4u;
+      tileRight[q] = vec4<f32>(forwardWAt(o, k), forwardWAt(o, k + 1u), forwardWAt(o, k + 2u), forwardWAt(o, k + 3u));
+    }
+    workgroupBarrier();
+    sum += tileDot(local.y, local.x);
+    workgroupBarrier();
+  }
+  let s = sampleBase + local.y;
+  let o = outBase + local.x;
+  if (s < forwardSizes.n && o < forwardSizes.outSize) {
+    forwardStore(s, o, sum);
+  }
+}
+
+// ---- Weight and bias gradients: dW (out, in) = dZ^T A, db (out) = column sums of dZ ----
+
+struct GradWeightsSizes {
+  n: u32,          // samples
+  outSize: u32,
+  inSize: u32,
+  wOffset: u32,    // dW (out, in) goes to row[wOffset..]
+  bOffset: u32,    // db (out) goes to row[bOffset..]
+  paramCount: u32, // length of one row of partial sums (every parameter of the network)
+  chunk: u32,      // samples summed by one workgroup row; row z covers samples [z*chunk, (z+1)*chunk)
+  rowBase: u32,    // row z of this dispatch is row rowBase + z of the partial sums
+}
+
+@group(0) @binding(0) var<storage, read_write> gradWeightsPartial: array<f32>; // (rows, paramCount)
+@group(0) @binding(1) var<storage, read> gradWeightsDZ: array<f32>;           // dZ (n, out)
+@group(0) @binding(2) var<storage, read> gradWeightsA: array<f32>;            // A (n, in)
+@group(0) @binding(3) var<uniform> gradWeightsSizes: GradWeightsSizes;
+
+/** dZ[s][o], 0 outside [.., end) x (.., out). */
+fn gradWeightsDZAt(s: u32, o: u32, end: u32) -> f32 {
+  if (s < end && o < gradWeightsSizes.outSize) {
+    return gradWeightsDZ[s * gradWeightsSizes.outSize + o];
+  }
+  return 0.0;
+}
+
+/** A[s][i] with a column of ones at i = in (for db), 0 outside. */
+fn gradWeightsAAt(s: u32, i: u32, end: u32) -> f32 {
+  if (s >= end || i > gradWeightsSizes.inSize) {
+    return 0.0;
+  }
+  if (i == gradWeightsSizes.inSize) {
+    return 1.0;
+  }
+  return gradWeightsA[s * gradWeightsSizes.inSize + i];
+}
+
+// Workgroup (x, y, z) computes columns [x*TILE, +TILE) of [dW | db] (in + 1 columns) for outputs
+// [y*TILE, +TILE), summed over the samples of chunk z in increasing tiles of TILE samples.
+// Dispatch (ceil((in + 1) / TILE), ceil(out / TILE), ceil(n / chunk)).
+@compute @workgroup_size(TILE, TILE)
+fn matmulGradWeights(@builtin(local_invocation_id) local: vec3<u32>, @builtin(workgroup_id) group: vec3<u32>) {
+  let sizes = gradWeightsSizes;
+  let quads = TILE / 4u;
+  let tileQuads = TILE * quads;
+  let flat = local.y * TILE + local.x;
+  let outBase = group.y * TILE;
+  let inBase = group.x * TILE;
+  let start = group.z * sizes.chunk;
+  let end = min(sizes.n, start + sizes.chunk);
+  var sum = 0.0;
+  for (var s0 = start; s0 < end; s0 += TILE) {
+    // tileLeft row r: dZ[s0.., outBase + r]; tileRight row r: A[s0.., inBase + r]; vec4 along samples.
+    if (flat < tileQuads) {
+      let o = outBase + flat / quads;
+      let s = s0 + (flat % quads) * 4u;
+      tileLeft[flat] = vec4<f32>(gradWeightsDZAt(s, o, end), gradWeightsDZAt(s + 1u, o, end), gradWeightsDZAt(s + 2u, o, end), gradWeightsDZAt(s + 3u, o, end));
+    } else if (flat < 2u * tileQuads) {
+      let q = flat - tileQuads;
+      let i = inBase + q / quads;
+      let s = s0 + (q % quads) * 4u;
+      tileRight[q] = vec4<f32>(gradWeightsAAt(s, i, end), gradWeightsAAt(s + 1u, i, end), gradWeightsAAt(s + 2u, i, end), gradWeightsAAt(s + 3u, i, end));
+    }
+    workgroupBarrier();
+    sum += tileDot(local.y, local.x);
+    workgroupBarrier();
+  }
+  let o = outBase + local.y;
+  let i = inBase + local.x;
+  if (o < sizes.outSize && i <= sizes.inSize) {
+    let row = (sizes.rowBase + group.z) * sizes.paramCount;
+    let at = select(sizes.wOffset + o * sizes.inSize + i, sizes.bOffset + o, i == sizes.inSize);
+    gradWeightsPartial[row + at] = sum;
+  }
+}
+
+// ---- Input gradient: dA (n, in) = dZ (n, out) W (out, in), optionally times act'(z) of the layer below ----
+
+struct GradInputSizes {
+  n: u32,       // samples
+  outSize: u32,
+  inSize: u32,
+  wOffset: u32, // W (out, in) starts at params[wOffset]
+}
+
+@group(0) @binding(0) var<storage, read_write> gradInputOut: array<f32>; // dA, or dZ of the layer below (n, in)
+@group(0) @binding(1) var<storage, read> gradInputDZ: array<f32>;        // dZ (n, out)
+@group(0) @binding(2) var<storage, read> gradInputParams: array<f32>;    // W (out, in) at wOffset
+@group(0) @binding(3) var<uniform> gradInputSizes: GradInputSizes;
+// matmulGradInputActivationBackward only: z of the layer below (n, in), and its sizes after it.
+@group(0) @binding(3) var<storage, read> gradInputZBelow: array<f32>;
+@group(0) @binding(4) var<uniform> gradInputFusedSizes: GradInputSizes;
+
+// One invocation per output (s, i), flattened as s * in + i.
+@compute @workgroup_size(ELEMENTWISE_WORKGROUP)
+fn matmulGradInput(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradInputSizes;
+  let j = flatIndex(id, groups);
+  if (j >= sizes.n * sizes.inSize) {
+    return;
+  }
+  let s = j / sizes.inSize;
+  let i = j % sizes.inSize;
+  var sum = 0.0;
+  for (var o = 0u; o < sizes.outSize; o++) {
+    sum += gradInputDZ[s * sizes.outSize + o] * gradInputParams[sizes.wOffset + o * sizes.inSize + i];
+  }
+  gradInputOut[j] = sum;
+}
+
+/** dZ[s][o], 0 outside (n, out). */
+fn gradInputDZAt(s: u32, o: u32) -> f32 {
+  if (s < gradInputFusedSizes.n && o < gradInputFusedSizes.outSize) {
+    return gradInputDZ[s * gradInputFusedSizes.outSize + o];
+  }
+  return 0.0;
+}
+
+/** W[o][i], 0 outside (out, in). */
+fn gradInputWAt(o: u32, i: u32) -> f32 {
+  if (o < gradInputFusedSizes.outSize && i < gradInputFusedSizes.inSize) {
+    return gradInputParams[gradInputFusedSizes.wOffset + o * gradInputFusedSizes.inSize + i];
+  }
+  return 0.0;
+}
+
+// dZ below (n, in) = (dZ W) * act'(z below). Workgroup (x, y) computes inputs [x*TILE, +TILE) of samples
+// [y*TILE, +TILE), summing over outputs in increasing tiles. Dispatch (ceil(in / TILE), ceil(n / TILE)).
+@compute @workgroup_size(TILE, TILE)
+fn matmulGradInputActivationBackward(@builtin(local_invocation_id) local: vec3<u32>, @builtin(workgroup_id) group: vec3<u32>) {
+  let quads = TILE / 4u;
+  let tileQuads = TILE * quads;
+  let flat = local.y * TILE + local.x;
+  let sampleBase = group.y * TILE;
+  let inBase = group.x * TILE;
+  let outSize = gradInputFusedSizes.outSize;
+  var sum = 0.0;
+  for (var o0 = 0u; o0 < outSize; o0 += TILE) {
+    // tileLeft row r: dZ[sampleBase + r, o0..]; tileRight row r: W[o0.., inBase + r]; vec4 along outputs.
+    if (flat < tileQuads) {
+      let s = sampleBase + flat / quads;
+      let o = o0 + (flat % quads) * 4u;
+      tileLeft[flat] = vec4<f32>(gradInputDZAt(s, o), gradInputDZAt(s, o + 1u), gradInputDZAt(s, o + 2u), gradInputDZAt(s, o + 3u));
+    } else if (flat < 2u * tileQuads) {
+      let q = flat - tileQuads;
+      let i = inBase + q / quads;
+      let o = o0 + (q % quads) * 4u;
+      tileRight[q] = vec4<f32>(gradInputWAt(o, i), gradInputWAt(o + 1u, i), gradInputWAt(o + 2u, i), gradInputWAt(o + 3u, i));
+    }
+    workgroupBarrier();
+    sum += tileDot(local.y, local.x);
+    workgroupBarrier();
+  }
+  let s = sampleBase + local.y;
+  let i = inBase + local.x;
+  if (s < gradInputFusedSizes.n && i < gradInputFusedSizes.inSize) {
+    let at = s * gradInputFusedSizes.inSize + i;
+    gradInputOut[at] = sum * activateDerivative(gradInputZBelow[at]);
+  }
+}

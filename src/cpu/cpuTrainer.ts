@@ -1,0 +1,172 @@
+// The CPU reference trainer (float32): the specification the GPU backend is proven against.
+
+import type { Dataset } from '../data/dataset.ts';
+import { layerCount, toFloat32, zerosLike, type MlpParams } from '../model/mlp.ts';
+import { shuffledIndex } from '../shuffle.ts';
+import { confusionMatrix, summarize, type EpochRecord, type Evaluation } from '../train/metrics.ts';
+import { effectiveBatchSize, type Checkpoint, type Trainer, type TrainerOptions } from '../train/trainer.ts';
+import { forward, forwardBackward, makeWorkspace, predictProbabilities, type Workspace } from './network.ts';
+import { adamUpdate, momentumUpdate, sgdUpdate, type OptimizerConfig } from './optimizer.ts';
+import { softmaxCrossEntropy } from './softmaxCrossEntropy.ts';
+
+const f32 = (n: number) => new Float32Array(n);
+/** Largest batch evaluated at once, to bound the workspace for big evaluation sets. */
+const EVAL_CHUNK = 8192;
+
+export class CpuTrainer implements Trainer {
+  readonly backend = 'cpu' as const;
+  readonly deviceName = 'CPU reference (float32)';
+  private epochs = 0;
+  private steps = 0;
+  private readonly params: MlpParams;
+  private readonly grads: MlpParams;
+  /** Optimizer state: velocity for momentum, first moment for Adam. */
+  private readonly state1: MlpParams;
+  /** Second moment for Adam. */
+  private readonly state2: MlpParams;
+  private readonly batchSize: number;
+  private readonly ws: Workspace<Float32Array>;
+  private readonly batchX: Float32Array;
+  private readonly batchY: Uint32Array;
+  private disposed = false;
+
+  constructor(private readonly options: TrainerOptions) {
+    const { params, train } = options;
+    if (train.inputs !== params.spec.layers[0]) {
+      throw new Error(`${train.name}: ${train.inputs} inputs per sample, but the model takes ${params.spec.layers[0]}`);
+    }
+    this.params = toFloat32(params);
+    this.grads = zerosLike(params.spec, f32);
+    this.state1 = zerosLike(params.spec, f32);
+    this.state2 = zerosLike(params.spec, f32);
+    this.batchSize = effectiveBatchSize(options.batchSize, train.size);
+    this.ws = makeWorkspace(this.params, Math.max(this.batchSize, Math.min(EVAL_CHUNK, options.test?.size ?? 0)), f32);
+    this.batchX = new Float32Array(this.batchSize * train.inputs);
+    this.batchY = new Uint32Array(this.batchSize);
+    this.epochs = options.startEpoch ?? 0;
+    this.steps = this.epochs * Math.ceil(train.size / this.batchSize);
+  }
+
+  get epochsDone(): number {
+    return this.epochs;
+  }
+
+  async train(epochs: number): Promise<EpochRecord[]> {
+    this.checkAlive();
+    const records: EpochRecord[] = [];
+    for (let e = 0; e < epochs; e++) records.push(this.trainEpoch());
+    return records;
+  }
+
+  /** One epoch: every sample once, in batches, each followed by an optimizer step. */
+  private trainEpoch(): EpochRecord {
+    const { train, test } = this.options;
+    const full = this.batchSize === train.size;
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < train.size; start += this.batchSize) {
+      const n = Math.min(this.batchSize, train.size - start);
+      let x = train.x;
+      let y = train.y;
+      if (!full) {
+        this.gatherBatch(start, n);
+        x = this.batchX;
+        y = this.batchY;
+      }
+      const result = forwardBackward(this.params, this.grads, this.ws, x, y, n);
+      lossSum += result.lossSum;
+      correct += result.correct;
+      this.step();
+    }
+    this.epochs++;
+    const record: EpochRecord = { epoch: this.epochs, trainLoss: lossSum / train.size, trainAccuracy: correct / train.size, testLoss: NaN, testAccuracy: NaN };
+    if (test && test.size > 0) {
+      const evaluation = this.evaluateNow(test);
+      record.testLoss = evaluation.loss;
+      record.testAccuracy = evaluation.accuracy;
+    }
+    return record;
+  }
+
+  /** Copies the samples at positions [start, start+n) of this epoch's shuffled order into the batch. */
+  private gatherBatch(start: number, n: number): void {
+    const { train, shuffleSeed } = this.options;
+    const d = train.inputs;
+    for (let k = 0; k < n; k++) {
+      const i = shuffledIndex(start + k, train.size, shuffleSeed, this.epochs);
+      for (let j = 0; j < d; j++) this.batchX[k * d + j] = train.x[i * d + j];
+      this.batchY[k] = train.y[i];
+    }
+  }
+
+  /** One optimizer step on every parameter tensor with the gradients in this.grads. */
+  private step(): void {
+    const o: OptimizerConfig = this.options.optimizer;
+    this.steps++;
+    for (let l = 0; l < layerCount(this.params.spec); l++) {
+      for (const [p, g, s1, s2, wd] of [
+        [this.params.weights[l], this.grads.weights[l], this.state1.weights[l], this.state2.weights[l], o.weightDecay],
+        [this.params.biases[l], this.grads.biases[l], this.state1.biases[l], this.state2.biases[l], 0],
+      ] as const) {
+        if (o.kind === 'gd') sgdUpdate(p, g, p.length, o.lr, wd);
+        else if (o.kind === 'momentum') momentumUpdate(p, s1, g, p.length, o.lr, o.momentum, wd);
+        else adamUpdate(p, s1, s2, g, p.length, o.lr, o.beta1, o.beta2, o.epsilon, wd, this.steps);
+      }
+    }
+  }
+
+  private evaluateNow(data: Dataset): Evaluation {
+    const classes = this.params.spec.layers[this.params.spec.layers.length - 1];
+    const last = layerCount(this.params.spec) - 1;
+    const predicted = new Uint32Array(data.size);
+    let lossSum = 0;
+    for (let start = 0; start < data.size; start += this.ws.capacity) {
+      const n = Math.min(this.ws.capacity, data.size - start);
+      const x = data.x.subarray(start * data.inputs, (start + n) * data.inputs);
+      const y = data.y.subarray(start, start + n);
+      forward(this.params, this.ws, x, n);
+      softmaxCrossEntropy(this.ws.loss, this.ws.dZ[last], this.ws.predicted, this.ws.z[last], y, n, classes, 1);
+      for (let s = 0; s < n; s++) lossSum += this.ws.loss[s];
+      predicted.set(this.ws.predicted.subarray(0, n), start);
+    }
+    return summarize(lossSum, confusionMatrix(predicted, data.y, classes));
+  }
+
+  async evaluate(data: Dataset): Promise<Evaluation> {
+    this.checkAlive();
+    if (data.inputs !== this.params.spec.layers[0]) {
+      throw new Error(`${data.name}: ${data.inputs} inputs per sample, but the model takes ${this.params.spec.layers[0]}`);
+    }
+    return this.evaluateNow(data);
+  }
+
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    this.checkAlive();
+    const { layers } = this.params.spec;
+    const classes = layers[layers.length - 1];
+    const probs = new Float32Array(n * classes);
+    for (let start = 0; start < n; start += this.ws.capacity) {
+      const count = Math.min(this.ws.capacity, n - start);
+      const chunk = x.subarray(start * layers[0], (start + count) * layers[0]);
+      predictProbabilities(this.params, this.ws, probs.subarray(start * classes, (start + count) * classes), chunk, count);
+    }
+    return probs;
+  }
+
+  async getParams(): Promise<MlpParams> {
+    this.checkAlive();
+    return toFloat32(this.params);
+  }
+
+  checkpoint(): Checkpoint {
+    return { epochsDone: this.epochs, params: toFloat32(this.params) };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('CpuTrainer: used after dispose()');
+  }
+}

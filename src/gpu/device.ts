@@ -1,0 +1,131 @@
+// One GPUDevice and what it came from, owned explicitly. Browser-safe: the Node-specific adapter search
+// lives in nodeGpu.ts. Validation errors and device loss become thrown errors carrying the adapter's
+// message, never silently wrong numbers.
+
+export type FeatureLevel = 'core' | 'compatibility';
+
+/** A device, the adapter it came from, and the state needed to fail loudly. */
+export class GpuContext {
+  /** Set when the device is lost (destroyed, driver reset, ...); every later use throws it. */
+  lostError: Error | null = null;
+  private readonly uncaptured: Error[] = [];
+  private destroyed = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: GPUAdapterInfo,
+    /** "SwiftShader driver 5.0.0 (google swiftshader, vulkan)", for messages and metrics.json. */
+    readonly adapterName: string,
+    readonly featureLevel: FeatureLevel,
+    /** Keeps the object behind navigator.gpu alive as long as the device (Dawn's Node bindings crash otherwise). */
+    private readonly gpuOwner: unknown,
+  ) {
+    device.lost.then((info) => {
+      if (!this.destroyed) {
+        this.lostError = new GpuDeviceLostError(`GPU device lost on ${adapterName} (${info.reason}): ${info.message || 'no message'}`);
+      }
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      this.uncaptured.push(new GpuValidationError(`${adapterName}: ${(event as GPUUncapturedErrorEvent).error.message}`));
+    });
+  }
+
+  get isSoftware(): boolean {
+    return isSoftwareAdapter(this.adapterInfo);
+  }
+
+  get hasTimestamps(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /** Throws if the device was lost or an error escaped every error scope since the last check. */
+  check(): void {
+    if (this.lostError) throw this.lostError;
+    const first = this.uncaptured.shift();
+    if (first) {
+      this.uncaptured.length = 0;
+      throw first;
+    }
+  }
+
+  /**
+   * Runs `create` inside validation and out-of-memory error scopes; throws the first error with `what`
+   * in its message. Use around pipeline and buffer creation, where a bad shader or a too-big buffer shows.
+   */
+  async guarded<T>(what: string, create: () => T): Promise<T> {
+    this.check();
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const result = create();
+    const validation = await this.device.popErrorScope();
+    const memory = await this.device.popErrorScope();
+    const error = validation ?? memory;
+    if (error) throw new GpuValidationError(`${what} on ${this.adapterName}: ${error.message}`);
+    return result;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.device.destroy();
+    void this.gpuOwner;
+  }
+}
+
+export class GpuDeviceLostError extends Error {
+  override readonly name = 'GpuDeviceLostError';
+}
+
+export class GpuValidationError extends Error {
+  override readonly name = 'GpuValidationError';
+}
+
+export class NoGpuError extends Error {
+  override readonly name = 'NoGpuError';
+}
+
+/** CPU-emulated adapters: right for correctness, never for reporting GPU speed. */
+export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software|warp/.test(text);
+}
+
+export function describeAdapter(info: GPUAdapterInfo): string {
+  const parts = [info.vendor, info.architecture, info.device].filter((s) => s && s.length > 0);
+  const description = info.description || parts.join(' ') || 'unknown adapter';
+  return parts.length > 0 && info.description ? `${description} (${parts.join(' ')})` : description;
+}
+
+/**
+ * Requests a device with only what the kernels need: the adapter's storage-buffer binding size and buffer
+ * size (to hold large data sets in few bindings), timestamp queries when present (for benchmarks).
+ */
+export async function createContext(gpu: GPU, adapter: GPUAdapter, featureLevel: FeatureLevel, owner: unknown): Promise<GpuContext> {
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const device = await adapter.requestDevice({
+    label: 'wgtrain device',
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: Math.min(adapter.limits.maxStorageBuffersPerShaderStage, 8),
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: Math.min(adapter.limits.maxComputeInvocationsPerWorkgroup, 256),
+      maxComputeWorkgroupSizeX: Math.min(adapter.limits.maxComputeWorkgroupSizeX, 256),
+    },
+  });
+  void gpu;
+  return new GpuContext(device, adapter.info, describeAdapter(adapter.info), featureLevel, owner);
+}
+
+/** The browser's WebGPU device, or a NoGpuError saying why there is none. */
+export async function acquireBrowserGpu(): Promise<GpuContext> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) throw new NoGpuError('This browser has no WebGPU (navigator.gpu is missing)');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter) return createContext(gpu, adapter, 'core', gpu);
+  const compat = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+  if (compat) return createContext(gpu, compat, 'compatibility', gpu);
+  throw new NoGpuError('WebGPU is present but no adapter is available');
+}

@@ -1,0 +1,67 @@
+// Choosing and creating the trainer for a backend request. Never a silent fallback: `auto` reports which
+// backend it chose and why; an explicit `gpu` that cannot start is an error.
+
+import { CpuTrainer } from '../cpu/cpuTrainer.ts';
+import { NoGpuError, type GpuContext } from '../gpu/device.ts';
+import type { Trainer, TrainerOptions } from './trainer.ts';
+
+export const BACKEND_CHOICES = ['cpu', 'gpu', 'auto'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** A trainer and the device it holds; release() frees both. */
+export interface TrainerHandle {
+  trainer: Trainer;
+  /** The GPU context when the trainer runs on the GPU (owned by the handle). */
+  context: GpuContext | null;
+  /** One line for the user: which backend runs and, for `auto`, why. */
+  note: string;
+  release(): void;
+}
+
+export interface BackendRequest {
+  backend: BackendChoice;
+  /** Provides a GPU device: acquireNodeGpu in Node, acquireBrowserGpu in the page. */
+  acquireGpu: () => Promise<GpuContext>;
+}
+
+export function cpuHandle(options: TrainerOptions, note: string): TrainerHandle {
+  const trainer = new CpuTrainer(options);
+  return { trainer, context: null, note, release: () => trainer.dispose() };
+}
+
+/** Starts a GPU trainer on a fresh device from `acquireGpu`. */
+export async function gpuHandle(options: TrainerOptions, acquireGpu: () => Promise<GpuContext>, note: (adapter: string) => string): Promise<TrainerHandle> {
+  const context = await acquireGpu();
+  try {
+    const { GpuTrainer } = await import('../gpu/gpuTrainer.ts');
+    const trainer = await GpuTrainer.create(context, options);
+    return {
+      trainer,
+      context,
+      note: note(context.adapterName),
+      release: () => {
+        trainer.dispose();
+        context.destroy();
+      },
+    };
+  } catch (error) {
+    context.destroy();
+    throw error;
+  }
+}
+
+export async function createTrainer(options: TrainerOptions, request: BackendRequest): Promise<TrainerHandle> {
+  switch (request.backend) {
+    case 'cpu':
+      return cpuHandle(options, 'backend cpu: the CPU reference (float32)');
+    case 'gpu':
+      return gpuHandle(options, request.acquireGpu, (adapter) => `backend gpu: ${adapter}`);
+    case 'auto':
+      try {
+        return await gpuHandle(options, request.acquireGpu, (adapter) => `backend auto chose gpu: ${adapter}`);
+      } catch (error) {
+        if (!(error instanceof NoGpuError)) throw error;
+        return cpuHandle(options, `backend auto chose cpu: ${error.message}`);
+      }
+  }
+}
