@@ -9,14 +9,17 @@ export interface Progress {
   stop(): void;
 }
 
-function formatRecord(r: EpochRecord, total: number, epochsPerSecond: number): string {
+function formatRecord(r: EpochRecord, total: number, epochsPerSecond: string): string {
   const test = Number.isNaN(r.testLoss) ? '' : `  test loss ${r.testLoss.toFixed(4)}  test acc ${(100 * r.testAccuracy).toFixed(1)}%`;
-  return `epoch ${r.epoch}/${total}  loss ${r.trainLoss.toFixed(4)}  acc ${(100 * r.trainAccuracy).toFixed(1)}%${test}  ${epochsPerSecond.toFixed(0)} epochs/s`;
+  return `epoch ${r.epoch}/${total}  loss ${r.trainLoss.toFixed(4)}  acc ${(100 * r.trainAccuracy).toFixed(1)}%${test}  ${epochsPerSecond} epochs/s`;
 }
 
 export function makeProgress(totalEpochs: number, firstEpoch: number, stream: NodeJS.WriteStream = process.stderr, quiet = false): Progress {
   const started = performance.now();
-  const speed = (done: number) => done / Math.max(1e-9, (performance.now() - started) / 1000);
+  const speed = (done: number) => {
+    const perSecond = done / Math.max(1e-9, (performance.now() - started) / 1000);
+    return perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toPrecision(2);
+  };
   if (quiet || totalEpochs === 0) return { update() {}, stop() {} };
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
@@ -28,7 +31,7 @@ export function makeProgress(totalEpochs: number, firstEpoch: number, stream: No
       update(history) {
         const r = history[history.length - 1];
         if (!r) return;
-        bar.update(r.epoch - firstEpoch, { loss: r.trainLoss.toFixed(4), acc: `${(100 * r.trainAccuracy).toFixed(1)}%`, speed: speed(history.length).toFixed(0) });
+        bar.update(r.epoch - firstEpoch, { loss: r.trainLoss.toFixed(4), acc: `${(100 * r.trainAccuracy).toFixed(1)}%`, speed: speed(history.length) });
       },
       stop: () => bar.stop(),
     };

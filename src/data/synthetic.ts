@@ -40,7 +40,7 @@ type PointSampler = (label: number, rng: () => number, out: Float32Array) => voi
  */
 function generate(name: string, options: SyntheticOptions, classes: number, sample: PointSampler): Dataset {
   const { size, noise, seed } = options;
-  if (!Number.isInteger(size) || size < 1) throw new InputError(`${name}: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 0) throw new InputError(`${name}: size must be a non-negative integer, got ${size}`);
   if (!Number.isFinite(noise) || noise < 0) throw new InputError(`${name}: noise must be a finite number >= 0, got ${noise}`);
   if (!Number.isInteger(classes) || classes < 2) throw new InputError(`${name}: classes must be an integer >= 2, got ${classes}`);
   const rng = makeRng(seed);
@@ -198,9 +198,9 @@ export function makeSyntheticSplit(
   const set = Object.hasOwn(SYNTHETIC_SETS, name) ? SYNTHETIC_SETS[name] : undefined;
   if (!set) throw new InputError(`unknown synthetic set "${name}"; known sets: ${SYNTHETIC_NAMES.join(', ')}`);
   const { trainSize = 400, testSize = 100, noise = set.noise, seed = 1, classes } = options;
-  for (const [key, value] of [['trainSize', trainSize], ['testSize', testSize]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new InputError(`${name}: ${key} must be a positive integer, got ${value}`);
-  }
+  if (!Number.isInteger(trainSize) || trainSize < 1) throw new InputError(`${name}: trainSize must be a positive integer, got ${trainSize}`);
+  // A test size of 0 means no test set (training only, e.g. for benchmarks).
+  if (!Number.isInteger(testSize) || testSize < 0) throw new InputError(`${name}: testSize must be a non-negative integer, got ${testSize}`);
   const seeds = makeRng(seed);
   const trainSeed = Math.floor(seeds() * 2 ** 32);
   const testSeed = Math.floor(seeds() * 2 ** 32);

@@ -65,7 +65,8 @@ describe('synthetic sets', () => {
   }
 
   it('rejects bad options', () => {
-    expect(() => rings5({ size: 0, noise: 1, seed: 1 })).toThrow(/rings5: size must be a positive integer/);
+    expect(() => rings5({ size: -1, noise: 1, seed: 1 })).toThrow(/rings5: size must be a non-negative integer/);
+    expect(rings5({ size: 0, noise: 1, seed: 1 }).size).toBe(0);
     expect(() => rings5({ size: 10.5, noise: 1, seed: 1 })).toThrow(InputError);
     expect(() => rings5({ size: 10, noise: -1, seed: 1 })).toThrow(/noise/);
     expect(() => SYNTHETIC_SETS.spiral.generate({ size: 10, noise: 1, seed: 1, classes: 1 })).toThrow(/classes/);
@@ -136,6 +137,8 @@ describe('makeSyntheticSplit', () => {
   it('rejects unknown names and bad sizes', () => {
     expect(() => makeSyntheticSplit('ring5')).toThrow(/unknown synthetic set "ring5"; known sets: rings5, spiral, moons, circles, xor, blobs/);
     expect(() => makeSyntheticSplit('toString')).toThrow(InputError);
-    expect(() => makeSyntheticSplit('moons', { testSize: 0 })).toThrow(/moons: testSize must be a positive integer, got 0/);
+    expect(() => makeSyntheticSplit('moons', { testSize: -1 })).toThrow(/moons: testSize must be a non-negative integer, got -1/);
+    expect(() => makeSyntheticSplit('moons', { trainSize: 0 })).toThrow(/moons: trainSize must be a positive integer, got 0/);
+    expect(makeSyntheticSplit('moons', { testSize: 0 }).test.size).toBe(0);
   });
 });

@@ -1,0 +1,2 @@
+import { createTrainer } from '../train/backend.ts';
+console.log(createTrainer);
