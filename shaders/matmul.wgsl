@@ -3,19 +3,24 @@
 // The host puts activation.wgsl in front of this file (activate, activateDerivative, ACTIVATION,
 // flatIndex). Row-major throughout. Parameters live in one packed buffer; sizes give each tensor's offset.
 //
-// Versions, one line each (src/gpu/kernels.ts PRODUCTION picks the ones training uses):
-//   matmulBiasActForwardNaive          one invocation per output, the k loop straight from global memory.
-//   matmulBiasActForward               TILE x TILE outputs per workgroup; x and W tiles staged in workgroup
-//                                      memory as vec4 along k; bias and activation fused. (production)
-//   matmulGradWeights                  the same tiling with samples as the k dimension; dW and db together
-//                                      (db as a column of ones in A); each workgroup row z sums one fixed
-//                                      chunk of samples into its own row of partial sums; optimizer.wgsl
-//                                      sums the rows in order (the second pass). (production)
-//   matmulGradInput                    one invocation per output, unfused (twin: matmulGradInput).
-//   matmulGradInputActivationBackward  tiled, times act'(z) of the layer below. (production)
+// Versions, one line each (src/gpu/kernels.ts KERNEL_PROFILES picks the ones training uses: `tiled` on
+// GPUs; `naive` on CPU-emulated adapters, which run a workgroup's invocations as coroutines and pay for
+// every barrier with a switch of each one: there 16 x 16 tiles cost some 50 times the naive kernels):
+//   matmulBiasActForwardNaive               one invocation per output, the k loop from global memory. (naive)
+//   matmulBiasActForward                    TILE x TILE outputs per workgroup; x and W tiles staged in
+//                                           workgroup memory as vec4 along k; bias, activation fused. (tiled)
+//   matmulGradWeightsNaive                  one invocation per (row of partial sums, output, input), summing
+//                                           its chunk of samples in order. (naive)
+//   matmulGradWeights                       the forward's tiling with samples as the k dimension. (tiled)
+//                                           Both: dW and db together (db as a column of ones in A); each
+//                                           chunk of samples sums into its own row of partial sums;
+//                                           optimizer.wgsl sums the rows in order (the second pass).
+//   matmulGradInput                         one invocation per output, unfused (twin: matmulGradInput).
+//   matmulGradInputActivationBackwardNaive  one invocation per output, times act'(z) below. (naive)
+//   matmulGradInputActivationBackward       tiled, times act'(z) of the layer below. (tiled)
 //
 // Summation orders are fixed by the sizes alone (k tiles in increasing order, vec4 dot products within a
-// tile), so a run is bitwise repeatable on one adapter.
+// tile, or plain increasing k), so a run is bitwise repeatable on one adapter.
 
 // Tile edge; a multiple of 4 and at most 16 (TILE * TILE invocations per workgroup).
 override TILE: u32 = 16u;
@@ -142,6 +147,35 @@ struct GradWeightsSizes {
 @group(0) @binding(2) var<storage, read> gradWeightsA: array<f32>;            // A (n, in)
 @group(0) @binding(3) var<uniform> gradWeightsSizes: GradWeightsSizes;
 
+/** Where gradient (o, i) goes in a row of partial sums: dW[o][i], or db[o] for the column i = in. */
+fn gradWeightsAt(o: u32, i: u32) -> u32 {
+  let sizes = gradWeightsSizes;
+  return select(sizes.wOffset + o * sizes.inSize + i, sizes.bOffset + o, i == sizes.inSize);
+}
+
+// One invocation per (row r, output o, column i of [dW | db]), flattened as (r * out + o) * (in + 1) + i;
+// the sum over samples [r*chunk, (r+1)*chunk) in increasing order. Dispatch over rows * out * (in + 1).
+@compute @workgroup_size(ELEMENTWISE_WORKGROUP)
+fn matmulGradWeightsNaive(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradWeightsSizes;
+  let columns = sizes.inSize + 1u;
+  let j = flatIndex(id, groups);
+  let rows = (sizes.n + sizes.chunk - 1u) / sizes.chunk;
+  if (j >= rows * sizes.outSize * columns) {
+    return;
+  }
+  let i = j % columns;
+  let o = (j / columns) % sizes.outSize;
+  let r = j / (columns * sizes.outSize);
+  let end = min(sizes.n, (r + 1u) * sizes.chunk);
+  var sum = 0.0;
+  for (var s = r * sizes.chunk; s < end; s++) {
+    let a = select(gradWeightsA[s * sizes.inSize + min(i, sizes.inSize - 1u)], 1.0, i == sizes.inSize);
+    sum += gradWeightsDZ[s * sizes.outSize + o] * a;
+  }
+  gradWeightsPartial[(sizes.rowBase + r) * sizes.paramCount + gradWeightsAt(o, i)] = sum;
+}
+
 /** dZ[s][o], 0 outside [.., end) x (.., out). */
 fn gradWeightsDZAt(s: u32, o: u32, end: u32) -> f32 {
   if (s < end && o < gradWeightsSizes.outSize) {
@@ -194,9 +228,7 @@ fn matmulGradWeights(@builtin(local_invocation_id) local: vec3<u32>, @builtin(wo
   let o = outBase + local.y;
   let i = inBase + local.x;
   if (o < sizes.outSize && i <= sizes.inSize) {
-    let row = (sizes.rowBase + group.z) * sizes.paramCount;
-    let at = select(sizes.wOffset + o * sizes.inSize + i, sizes.bOffset + o, i == sizes.inSize);
-    gradWeightsPartial[row + at] = sum;
+    gradWeightsPartial[(sizes.rowBase + group.z) * sizes.paramCount + gradWeightsAt(o, i)] = sum;
   }
 }
 
@@ -232,6 +264,23 @@ fn matmulGradInput(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wo
     sum += gradInputDZ[s * sizes.outSize + o] * gradInputParams[sizes.wOffset + o * sizes.inSize + i];
   }
   gradInputOut[j] = sum;
+}
+
+// dZ below (n, in) = (dZ W) * act'(z below), one invocation per output (s, i), flattened as s * in + i.
+@compute @workgroup_size(ELEMENTWISE_WORKGROUP)
+fn matmulGradInputActivationBackwardNaive(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradInputFusedSizes;
+  let j = flatIndex(id, groups);
+  if (j >= sizes.n * sizes.inSize) {
+    return;
+  }
+  let s = j / sizes.inSize;
+  let i = j % sizes.inSize;
+  var sum = 0.0;
+  for (var o = 0u; o < sizes.outSize; o++) {
+    sum += gradInputDZ[s * sizes.outSize + o] * gradInputParams[sizes.wOffset + o * sizes.inSize + i];
+  }
+  gradInputOut[j] = sum * activateDerivative(gradInputZBelow[j]);
 }
 
 /** dZ[s][o], 0 outside (n, out). */

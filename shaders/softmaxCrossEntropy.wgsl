@@ -45,7 +45,9 @@ fn lossSample(id: vec3<u32>, groups: vec3<u32>) -> u32 {
 }
 
 // For sample s: loss = logsumexp(z[s]) - z[s][y[s]]; dZ[s][c] = (softmax(z[s])[c] - [c == y[s]]) * scale;
-// predicted = argmax (first on ties). By log-sum-exp, so any finite logits stay finite.
+// predicted = argmax (first on ties). Shifted by the row maximum m, so any finite logits stay finite; in
+// float32 the loss is log(sum) - (z[y] - m) and p = exp(z - m) / sum, the twin's formulas rearranged so
+// that m + log(sum) is never rounded to the ulp of a large m (6e-5 at |m| = 1000).
 @compute @workgroup_size(LOSS_WORKGROUP)
 fn softmaxCrossEntropy(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let sizes = lossSizes;
@@ -66,11 +68,10 @@ fn softmaxCrossEntropy(@builtin(global_invocation_id) id: vec3<u32>, @builtin(nu
   for (var c = 0u; c < sizes.classes; c++) {
     sumExp += exp(lossZ[row + c] - maxLogit);
   }
-  let logSumExp = maxLogit + log(sumExp);
   let label = lossY[s];
-  lossResults[s] = SampleResult(logSumExp - lossZ[row + label], best);
+  lossResults[s] = SampleResult(log(sumExp) - (lossZ[row + label] - maxLogit), best);
   for (var c = 0u; c < sizes.classes; c++) {
-    let p = exp(lossZ[row + c] - logSumExp);
+    let p = exp(lossZ[row + c] - maxLogit) / sumExp;
     lossDZ[row + c] = (p - select(0.0, 1.0, c == label)) * sizes.scale;
   }
 }
@@ -96,9 +97,8 @@ fn softmax(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups
   for (var c = 0u; c < sizes.classes; c++) {
     sumExp += exp(softmaxZ[row + c] - maxLogit);
   }
-  let logSumExp = maxLogit + log(sumExp);
   for (var c = 0u; c < sizes.classes; c++) {
-    softmaxProbs[row + c] = exp(softmaxZ[row + c] - logSumExp);
+    softmaxProbs[row + c] = exp(softmaxZ[row + c] - maxLogit) / sumExp;
   }
 }
 

@@ -22,7 +22,7 @@ export class BufferOwner {
   constructor(
     private readonly device: GPUDevice,
     /** Put in front of every label: "GpuTrainer#3". */
-    private readonly prefix: string,
+    readonly prefix: string,
   ) {}
 
   /** A buffer of at least `bytes` bytes (rounded up to 16), filled with `contents` when given. */
@@ -56,7 +56,7 @@ export class BufferOwner {
 
 /** Builds a uniform record field by field (u32 and f32, 4 bytes each, in WGSL declaration order). */
 export class UniformRecord {
-  private readonly view = new DataView(new ArrayBuffer(256));
+  private readonly view = new DataView(new ArrayBuffer(256) as ArrayBuffer);
   private offset = 0;
 
   u32(value: number): this {
@@ -73,7 +73,7 @@ export class UniformRecord {
   }
 
   /** The fields written so far, padded to 16 bytes (a WGSL struct's size in the uniform address space). */
-  get data(): Uint8Array {
+  get data(): Uint8Array<ArrayBuffer> {
     return new Uint8Array(this.view.buffer, 0, Math.max(SIZE_GRANULE, roundUp(this.offset, SIZE_GRANULE)));
   }
 }

@@ -1,1 +1,0 @@
-var e={create(){throw Error(`This build has no GPU trainer (src/gpu/gpuTrainer.ts was missing when it was built)`)}};export{e as GpuTrainer};

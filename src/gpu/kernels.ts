@@ -1,0 +1,285 @@
+// The WGSL kernels as the host sees them: which files make each shader module, every entry point's
+// bindings, the override constants (tile and workgroup sizes, one documented place), the versions
+// training uses, and a per-device cache of modules, layouts and pipelines. The same .wgsl files load in
+// Node, in the browser and in tests (imported as text through `?raw`); modules are whole files put one
+// after another, never code assembled from snippets.
+
+import activationWgsl from '../../shaders/activation.wgsl?raw';
+import matmulWgsl from '../../shaders/matmul.wgsl?raw';
+import noopWgsl from '../../shaders/noop.wgsl?raw';
+import optimizerWgsl from '../../shaders/optimizer.wgsl?raw';
+import shuffleWgsl from '../../shaders/shuffle.wgsl?raw';
+import softmaxCrossEntropyWgsl from '../../shaders/softmaxCrossEntropy.wgsl?raw';
+import stepWgsl from '../../shaders/step.wgsl?raw';
+import type { Activation } from '../model/mlp.ts';
+import { GpuValidationError, type GpuContext } from './device.ts';
+
+/** Each shader module: the whole files it is made of, in order (shared declarations first). */
+const MODULE_FILES = {
+  activation: [['activation.wgsl', activationWgsl]],
+  matmul: [['activation.wgsl', activationWgsl], ['matmul.wgsl', matmulWgsl]],
+  softmaxCrossEntropy: [['step.wgsl', stepWgsl], ['softmaxCrossEntropy.wgsl', softmaxCrossEntropyWgsl]],
+  optimizer: [['step.wgsl', stepWgsl], ['optimizer.wgsl', optimizerWgsl]],
+  shuffle: [['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl]],
+  noop: [['noop.wgsl', noopWgsl]],
+} as const satisfies Record<string, readonly (readonly [string, string])[]>;
+
+export type ModuleName = keyof typeof MODULE_FILES;
+
+/**
+ * Override constants with their defaults (the `tiled` profile's): the tunables of every kernel.
+ * TILE: edge of the matmul tiles (multiple of 4, at most 16: TILE^2 invocations per workgroup).
+ * *_WORKGROUP: invocations per workgroup of the 1-D kernels. STATS_WORKGROUP must be a power of two.
+ * STATS_PER_INVOCATION: samples each invocation of accumulateLossStats sums; STATS_WORKGROUP times it is
+ * STATS_BLOCK in every profile.
+ */
+export const KERNEL_CONSTANTS = {
+  TILE: 16,
+  ELEMENTWISE_WORKGROUP: 256,
+  LOSS_WORKGROUP: 64,
+  STATS_WORKGROUP: 256,
+  STATS_PER_INVOCATION: 4,
+  OPTIMIZER_WORKGROUP: 256,
+  GATHER_WORKGROUP: 256,
+  NOOP_WORKGROUP: 64,
+} as const;
+
+export type KernelConstants = { readonly [K in keyof typeof KERNEL_CONSTANTS]: number };
+export type ConstantName = keyof typeof KERNEL_CONSTANTS | 'ACTIVATION';
+
+/** Samples per entry of the loss statistics (one workgroup of accumulateLossStats). */
+export const STATS_BLOCK = 1024;
+
+/** activation.wgsl's ACT_* codes; `identity` is the output layer (its softmax lives in the loss). */
+export const ACTIVATION_CODES: Readonly<Record<Activation | 'identity', number>> = {
+  identity: 0,
+  softplus: 1,
+  relu: 2,
+  tanh: 3,
+  sigmoid: 4,
+};
+
+/** 'write' is read_write storage, 'read' read-only storage. */
+export type BindingKind = 'write' | 'read' | 'uniform';
+
+export interface KernelInfo {
+  module: ModuleName;
+  /** [binding, kind] of group 0, in binding order: outputs, then inputs, then the sizes uniform. */
+  bindings: readonly (readonly [number, BindingKind])[];
+  /** Whether the kernel reads the per-step record (step.wgsl) at group 1 with a dynamic offset. */
+  step: boolean;
+  /** The override constants the entry point uses. */
+  constants: readonly ConstantName[];
+}
+
+const W = 'write';
+const R = 'read';
+const U = 'uniform';
+
+/** Every entry point, named after its CPU twin. */
+export const KERNELS = {
+  activationForward: { module: 'activation', bindings: [[0, W], [1, R], [2, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
+  activationBackward: { module: 'activation', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
+  matmulBiasActForwardNaive: { module: 'matmul', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
+  matmulBiasActForward: { module: 'matmul', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'TILE'] },
+  matmulGradWeightsNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ELEMENTWISE_WORKGROUP'] },
+  matmulGradWeights: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['TILE'] },
+  matmulGradInput: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ELEMENTWISE_WORKGROUP'] },
+  matmulGradInputActivationBackwardNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
+  matmulGradInputActivationBackward: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'TILE'] },
+  softmaxCrossEntropy: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['LOSS_WORKGROUP'] },
+  softmax: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, U]], step: false, constants: ['LOSS_WORKGROUP'] },
+  accumulateLossStats: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, R], [3, U]], step: true, constants: ['STATS_WORKGROUP', 'STATS_PER_INVOCATION'] },
+  recordEpoch: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, R], [3, U]], step: true, constants: ['STATS_WORKGROUP', 'STATS_PER_INVOCATION'] },
+  sumGradPartials: { module: 'optimizer', bindings: [[0, W], [8, R], [9, U]], step: true, constants: ['OPTIMIZER_WORKGROUP'] },
+  sgdUpdate: { module: 'optimizer', bindings: [[0, W], [8, R], [9, U]], step: true, constants: ['OPTIMIZER_WORKGROUP'] },
+  momentumUpdate: { module: 'optimizer', bindings: [[0, W], [1, W], [8, R], [9, U]], step: true, constants: ['OPTIMIZER_WORKGROUP'] },
+  adamUpdate: { module: 'optimizer', bindings: [[0, W], [1, W], [2, W], [8, R], [9, U]], step: true, constants: ['OPTIMIZER_WORKGROUP'] },
+  gatherBatch: { module: 'shuffle', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['GATHER_WORKGROUP'] },
+  noop: { module: 'noop', bindings: [], step: false, constants: ['NOOP_WORKGROUP'] },
+} as const satisfies Record<string, KernelInfo>;
+
+export type KernelName = keyof typeof KERNELS;
+
+/**
+ * The kernel versions and constants training uses, in one place. `tiled` for GPUs. `naive` for
+ * CPU-emulated adapters (SwiftShader, llvmpipe): they run a workgroup's invocations as coroutines and
+ * switch every one of them at each barrier, so the barrier-free naive matmuls run 20 to 50 times faster
+ * there than 16 x 16 tiles, and reductions use 64-invocation workgroups.
+ */
+export interface KernelProfile {
+  name: 'tiled' | 'naive';
+  forward: 'matmulBiasActForward' | 'matmulBiasActForwardNaive';
+  gradWeights: 'matmulGradWeights' | 'matmulGradWeightsNaive';
+  gradInputActivationBackward: 'matmulGradInputActivationBackward' | 'matmulGradInputActivationBackwardNaive';
+  constants: KernelConstants;
+}
+
+export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfile>> = {
+  tiled: {
+    name: 'tiled',
+    forward: 'matmulBiasActForward',
+    gradWeights: 'matmulGradWeights',
+    gradInputActivationBackward: 'matmulGradInputActivationBackward',
+    constants: KERNEL_CONSTANTS,
+  },
+  naive: {
+    name: 'naive',
+    forward: 'matmulBiasActForwardNaive',
+    gradWeights: 'matmulGradWeightsNaive',
+    gradInputActivationBackward: 'matmulGradInputActivationBackwardNaive',
+    constants: { ...KERNEL_CONSTANTS, STATS_WORKGROUP: 64, STATS_PER_INVOCATION: 16 },
+  },
+};
+
+/** The profile for a device: naive on CPU-emulated adapters, tiled elsewhere. */
+export function defaultProfile(ctx: GpuContext): KernelProfile {
+  return KERNEL_PROFILES[ctx.isSoftware ? 'naive' : 'tiled'];
+}
+
+/** Workgroups of a forward dispatch over n samples, `out` outputs. */
+export function forwardWorkgroups(kernel: KernelProfile['forward'], n: number, outSize: number, c: KernelConstants): number[] {
+  return kernel === 'matmulBiasActForward' ? [Math.ceil(outSize / c.TILE), Math.ceil(n / c.TILE)] : grid1d(n * outSize, c.ELEMENTWISE_WORKGROUP);
+}
+
+/** Workgroups of a weight-gradient dispatch over n samples in rows of `chunk`. */
+export function gradWeightsWorkgroups(kernel: KernelProfile['gradWeights'], n: number, outSize: number, inSize: number, chunk: number, c: KernelConstants): number[] {
+  const rows = Math.ceil(n / chunk);
+  return kernel === 'matmulGradWeights' ? [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE), rows] : grid1d(rows * outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
+}
+
+/** Workgroups of an input-gradient dispatch over n samples, `in` inputs. */
+export function gradInputWorkgroups(kernel: KernelProfile['gradInputActivationBackward'], n: number, inSize: number, c: KernelConstants): number[] {
+  return kernel === 'matmulGradInputActivationBackward' ? [Math.ceil(inSize / c.TILE), Math.ceil(n / c.TILE)] : grid1d(n * inSize, c.ELEMENTWISE_WORKGROUP);
+}
+
+/** Storage buffers the kernels bind at most per stage (adamUpdate, the forward, the loss, the gather). */
+export const STORAGE_BUFFERS_NEEDED = 4;
+
+/** Largest workgroup count in one dimension of a dispatch (WebGPU's default limit). */
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/** Workgroups [x, y] covering `count` invocations of a 1-D kernel whose index is y * (x * size) + x_global. */
+export function grid1d(count: number, workgroupSize: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(count / workgroupSize));
+  if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION);
+  return [Math.ceil(groups / y), y];
+}
+
+/** The text of a module: its files one after another, each headed by its name. */
+export function moduleSource(name: ModuleName): string {
+  return MODULE_FILES[name].map(([file, text]) => `// ---- shaders/${file} ----\n${text}`).join('\n');
+}
+
+const libraries = new WeakMap<GPUDevice, KernelLibrary>();
+
+/**
+ * Shader modules, bind group layouts and pipelines of one device, made once and shared by every trainer
+ * and test on it (they hold no memory worth freeing early; they go with the device).
+ */
+export class KernelLibrary {
+  private readonly modules = new Map<ModuleName, Promise<GPUShaderModule>>();
+  private readonly layouts = new Map<KernelName, GPUBindGroupLayout>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Group 1 of the kernels that read the step record. */
+  readonly stepLayout: GPUBindGroupLayout;
+
+  private constructor(private readonly ctx: GpuContext) {
+    // The step record (step.wgsl): a uniform read at a dynamic offset.
+    this.stepLayout = ctx.device.createBindGroupLayout({
+      label: 'step record layout',
+      entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } }],
+    });
+  }
+
+  static for(ctx: GpuContext): KernelLibrary {
+    let library = libraries.get(ctx.device);
+    if (!library) {
+      library = new KernelLibrary(ctx);
+      libraries.set(ctx.device, library);
+    }
+    return library;
+  }
+
+  /** Group 0 layout of a kernel. */
+  layout(kernel: KernelName): GPUBindGroupLayout {
+    let layout = this.layouts.get(kernel);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = KERNELS[kernel].bindings.map(([binding, kind]) => ({
+        binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage' },
+      }));
+      layout = this.ctx.device.createBindGroupLayout({ label: `${kernel} layout`, entries });
+      this.layouts.set(kernel, layout);
+    }
+    return layout;
+  }
+
+  /** A bind group for group 0 of a kernel: `resources` in the order of KERNELS[kernel].bindings. */
+  bindGroup(kernel: KernelName, label: string, resources: readonly (GPUBuffer | GPUBufferBinding)[]): GPUBindGroup {
+    const bindings = KERNELS[kernel].bindings;
+    if (resources.length !== bindings.length) throw new Error(`${label}: ${kernel} takes ${bindings.length} bindings, got ${resources.length}`);
+    return this.ctx.device.createBindGroup({
+      label,
+      layout: this.layout(kernel),
+      entries: bindings.map(([binding], i) => {
+        const r = resources[i];
+        return { binding, resource: 'buffer' in r ? r : { buffer: r } };
+      }),
+    });
+  }
+
+  /**
+   * The pipeline of a kernel with the given override constants; those not given come from
+   * KERNEL_CONSTANTS (ACTIVATION: identity). Only the constants the entry point uses are passed.
+   */
+  pipeline(kernel: KernelName, overrides: Partial<Record<ConstantName, number>> = {}): Promise<GPUComputePipeline> {
+    const info: KernelInfo = KERNELS[kernel];
+    const constants: Record<string, number> = {};
+    for (const name of info.constants) {
+      constants[name] = overrides[name] ?? (name === 'ACTIVATION' ? ACTIVATION_CODES.identity : KERNEL_CONSTANTS[name]);
+    }
+    const key = `${kernel} ${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.createPipeline(kernel, info, constants, key);
+      this.pipelines.set(key, pipeline);
+      // A failed creation is not cached: the next call reports it again.
+      pipeline.catch(() => this.pipelines.delete(key));
+    }
+    return pipeline;
+  }
+
+  private async createPipeline(kernel: KernelName, info: KernelInfo, constants: Record<string, number>, label: string): Promise<GPUComputePipeline> {
+    const module = await this.module(info.module);
+    const layouts = [this.layout(kernel)];
+    if (info.step) layouts.push(this.stepLayout);
+    const layout = this.ctx.device.createPipelineLayout({ label: `${kernel} pipeline layout`, bindGroupLayouts: layouts });
+    try {
+      return await this.ctx.device.createComputePipelineAsync({ label, layout, compute: { module, entryPoint: kernel, constants } });
+    } catch (error) {
+      throw new GpuValidationError(`pipeline ${label} on ${this.ctx.adapterName}: ${(error as Error).message}`);
+    }
+  }
+
+  private module(name: ModuleName): Promise<GPUShaderModule> {
+    let module = this.modules.get(name);
+    if (!module) {
+      module = this.compileModule(name);
+      this.modules.set(name, module);
+      module.catch(() => this.modules.delete(name));
+    }
+    return module;
+  }
+
+  private async compileModule(name: ModuleName): Promise<GPUShaderModule> {
+    const module = await this.ctx.guarded(`shader module ${name}`, () => this.ctx.device.createShaderModule({ label: `${name} module`, code: moduleSource(name) }));
+    const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) {
+      throw new GpuValidationError(`shader module ${name} on ${this.ctx.adapterName}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+    }
+    return module;
+  }
+}

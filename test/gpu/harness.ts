@@ -1,0 +1,162 @@
+// Shared by the GPU tests: which software adapters start here, running one kernel on host arrays, seeded
+// inputs, and the closeness check every comparison with a CPU twin goes through.
+
+import { expect } from 'vitest';
+import { BufferOwner, UniformRecord } from '../../src/gpu/buffers.ts';
+import type { GpuContext } from '../../src/gpu/device.ts';
+import { KERNELS, KernelLibrary, type ConstantName, type KernelName } from '../../src/gpu/kernels.ts';
+import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
+import { makeRng } from '../../src/random.ts';
+
+export const SOFTWARE_ADAPTERS = ['swiftshader', 'llvmpipe'] as const;
+export type SoftwareAdapter = (typeof SOFTWARE_ADAPTERS)[number];
+
+/** A fresh device on the adapter, or null when it does not start on this machine. */
+export async function tryAcquire(adapter: SoftwareAdapter): Promise<GpuContext | null> {
+  try {
+    return await acquireNodeGpu(adapter);
+  } catch {
+    return null;
+  }
+}
+
+/** Which adapters start here (each probed once, its device destroyed). */
+export async function availableAdapters(): Promise<Record<SoftwareAdapter, boolean>> {
+  const found = {} as Record<SoftwareAdapter, boolean>;
+  for (const adapter of SOFTWARE_ADAPTERS) {
+    const ctx = await tryAcquire(adapter);
+    found[adapter] = ctx !== null;
+    ctx?.destroy();
+  }
+  return found;
+}
+
+/** Seeded uniform values in [lo, hi). */
+export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const rng = makeRng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng();
+  return out;
+}
+
+/** Seeded integers in [0, classes). */
+export function randomLabels(n: number, classes: number, seed: number): Uint32Array {
+  const rng = makeRng(seed);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rng() * classes);
+  return out;
+}
+
+/** An output array filled with NaN, so that an element the kernel never wrote shows. */
+export function poisoned(n: number): Float32Array {
+  return new Float32Array(n).fill(NaN);
+}
+
+/** A u32 output array filled with 0xffffffff. */
+export function poisonedU32(n: number): Uint32Array {
+  return new Uint32Array(n).fill(0xffffffff);
+}
+
+/**
+ * Asserts |actual - expected| <= atol + rtol * |expected| elementwise (NaN only where expected is NaN);
+ * atol may be one bound per element. On failure the message names the tensor, the first mismatches and
+ * the largest error.
+ */
+export function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number | ArrayLike<number>, rtol: number): void {
+  expect(actual.length, `${name}: length`).toBe(expected.length);
+  const bad: string[] = [];
+  let badCount = 0;
+  let worst = 0;
+  let worstAt = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const err = Math.abs(a - e);
+    const bound = (typeof atol === 'number' ? atol : atol[i]) + rtol * Math.abs(e);
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : err <= bound;
+    if (!ok) {
+      badCount++;
+      if (bad.length < 5) bad.push(`[${i}] got ${a}, expected ${e} (bound ${bound.toPrecision(3)})`);
+    }
+    if (!Number.isNaN(err) && err > worst) {
+      worst = err;
+      worstAt = i;
+    }
+  }
+  const summary = `${name}: ${badCount} of ${expected.length} outside atol ${atol} + rtol ${rtol}; first ${bad.join(', ')}; largest error ${worst} at [${worstAt}]`;
+  expect(badCount, summary).toBe(0);
+}
+
+export type HostArray = Float32Array | Uint32Array;
+
+/**
+ * Runs one kernel once. `bindings` follow KERNELS[kernel].bindings: arrays for storage (outputs start
+ * from their contents: poison them), UniformRecords for uniforms. Returns every binding read back, in
+ * the same order (uniforms as null).
+ */
+export async function runKernel(
+  ctx: GpuContext,
+  kernel: KernelName,
+  options: {
+    bindings: (HostArray | UniformRecord)[];
+    workgroups: readonly number[];
+    constants?: Partial<Record<ConstantName, number>>;
+    step?: UniformRecord;
+  },
+): Promise<(HostArray | null)[]> {
+  const { device } = ctx;
+  const library = KernelLibrary.for(ctx);
+  const pipeline = await library.pipeline(kernel, options.constants);
+  const owner = new BufferOwner(device, `test ${kernel}`);
+  try {
+    const kinds = KERNELS[kernel].bindings;
+    const buffers = options.bindings.map((b, i) => {
+      if (b instanceof UniformRecord) return owner.create(`binding ${kinds[i][0]}`, b.data.byteLength, GPUBufferUsage.UNIFORM, b.data);
+      return owner.create(`binding ${kinds[i][0]}`, b.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, b);
+    });
+    const bindGroup = library.bindGroup(
+      kernel,
+      `test ${kernel}`,
+      buffers.map((buffer, i) => {
+        const b = options.bindings[i];
+        return { buffer, offset: 0, size: b instanceof UniformRecord ? b.data.byteLength : b.byteLength };
+      }),
+    );
+    const encoder = device.createCommandEncoder({ label: `test ${kernel}` });
+    const pass = encoder.beginComputePass({ label: `test ${kernel}` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    if (KERNELS[kernel].step) {
+      const record = options.step ?? new UniformRecord().u32(0);
+      const stepBuffer = owner.create('step', record.data.byteLength, GPUBufferUsage.UNIFORM, record.data);
+      pass.setBindGroup(1, device.createBindGroup({ layout: library.stepLayout, entries: [{ binding: 0, resource: { buffer: stepBuffer, size: record.data.byteLength } }] }), [0]);
+    }
+    const [x, y = 1, z = 1] = options.workgroups;
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+    const readbacks = options.bindings.map((b, i) => {
+      if (b instanceof UniformRecord || kinds[i][1] !== 'write') return null;
+      const staging = owner.create(`readback ${i}`, b.byteLength, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      encoder.copyBufferToBuffer(buffers[i], 0, staging, 0, b.byteLength);
+      return staging;
+    });
+    await ctx.guarded(`test ${kernel}`, () => device.queue.submit([encoder.finish()]));
+    const results: (HostArray | null)[] = [];
+    for (let i = 0; i < readbacks.length; i++) {
+      const staging = readbacks[i];
+      const b = options.bindings[i];
+      if (!staging || b instanceof UniformRecord) {
+        results.push(null);
+        continue;
+      }
+      await staging.mapAsync(GPUMapMode.READ, 0, b.byteLength);
+      const bytes = staging.getMappedRange(0, b.byteLength).slice(0);
+      staging.unmap();
+      results.push(b instanceof Float32Array ? new Float32Array(bytes) : new Uint32Array(bytes));
+    }
+    ctx.check();
+    return results;
+  } finally {
+    owner.destroyAll();
+  }
+}
