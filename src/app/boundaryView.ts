@@ -23,6 +23,7 @@ export class BoundaryView {
   /** New data (raw inputs) and grid; clears the boundary until setProbs. */
   setData(grid: BoundaryGrid | null, train: Dataset, test: Dataset, classes: number): void {
     this.grid = grid;
+    this.canvas.classList.toggle('empty', grid === null);
     this.points = { train, test };
     this.classes = classes;
     this.hasRaster = false;

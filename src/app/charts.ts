@@ -4,7 +4,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { categoricalColor } from '../figures/colors.ts';
-import { formatTick } from '../figures/svg.ts';
 import { MAX_CHART_POINTS } from './config.ts';
 import type { History } from './history.ts';
 
@@ -13,6 +12,15 @@ const TEST_COLOR = categoricalColor(1);
 const HEIGHT = 230;
 
 type Kind = 'loss' | 'accuracy';
+
+/** Decimals that write every multiple of `step` exactly (0.25 -> 2, 0.5 -> 1, 20 -> 0), at most 6. */
+function stepDecimals(step: number): number {
+  for (let d = 0; d < 6; d++) {
+    const scaled = step * 10 ** d;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * scaled) return d;
+  }
+  return 6;
+}
 
 /** The legend's value: at the cursor, or the latest one when the cursor is off the chart. */
 function latest(u: uPlot, series: number, value: number | null, index: number | null): number | null {
@@ -28,8 +36,15 @@ function chartOptions(kind: Kind, width: number): uPlot.Options {
     width,
     height: HEIGHT,
     scales: {
-      x: { time: false },
-      y: percent ? { range: (_u, min, max) => [Math.max(0, Math.min(min, 0.9) - 0.05), Math.min(1, Math.max(max, 0) + 0.02)] } : {},
+      // Before the first epoch (no data): epochs 0..1, accuracy 0..100%, loss 0..1.
+      x: { time: false, range: (_u, min, max) => (min === null || max === null ? [0, 1] : min === max ? [min - 1, max + 1] : [min, max]) },
+      y: {
+        range: (_u, min, max) => {
+          if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+          if (percent) return [Math.max(0, Math.min(min, 0.9) - 0.05), Math.min(1, Math.max(max, 0) + 0.02)];
+          return [0, max + Math.max(0.05 * (max - min), 1e-3)]; // cross-entropy is >= 0
+        },
+      },
     },
     series: [
       { label: 'epoch', value: (u, v, _s, i) => String(latest(u, 0, v, i) ?? '–') },
@@ -43,7 +58,10 @@ function chartOptions(kind: Kind, width: number): uPlot.Options {
         labelSize: 18,
         size: 52,
         grid: { stroke: '#eceff3' },
-        values: (_u, ticks) => ticks.map((t) => (percent ? `${Math.round(100 * t)}%` : formatTick(t))),
+        values: (_u, ticks) => {
+          const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
+          return ticks.map((t) => (percent ? `${(100 * t).toFixed(stepDecimals(100 * step))}%` : t.toFixed(stepDecimals(step))));
+        },
       },
     ],
     cursor: { drag: { x: true, y: false } },

@@ -57,6 +57,8 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
 class App {
   private config: AppConfig = structuredClone(DEFAULT_APP_CONFIG);
   private readonly files = new Map<string, string>();
+  /** The data files last loaded, to come back to from a synthetic set. */
+  private fileChoice: Extract<DataChoice, { kind: 'files' }> | null = null;
   private session: Session | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly curves = new Curves($('loss-chart'), $('accuracy-chart'));
@@ -138,9 +140,9 @@ class App {
   private readDataChoice(): DataChoice {
     const seed = readNumber('data-seed', 'data seed', (v) => isInt(v) && v >= 0, 'an integer >= 0');
     const selected = $<HTMLSelectElement>('data-set').value;
-    if (selected === FILE_OPTION && this.config.data.kind === 'files') {
-      const split = readNumber('split', 'test fraction', (v) => v > 0 && v < 1, 'a number between 0 and 1');
-      return { ...this.config.data, split, seed };
+    if (selected === FILE_OPTION && this.fileChoice) {
+      const split = this.config.data.kind === 'files' ? readNumber('split', 'test fraction', (v) => v > 0 && v < 1, 'a number between 0 and 1') : this.fileChoice.split;
+      return { ...this.fileChoice, split, seed };
     }
     const set = SYNTHETIC_SETS[selected];
     if (this.config.data.kind !== 'synthetic' || this.config.data.name !== selected) {
@@ -197,7 +199,11 @@ class App {
       this.writeControls();
       const session = this.session;
       if (!session?.trainer || session.status === 'error') void this.rebuild();
-      else void session.reconfigure(this.config).then(() => this.renderDevice());
+      else
+        void session.reconfigure(this.config).then(() => {
+          this.renderDevice();
+          this.renderStats();
+        });
     });
     onChange(['epochs'], () => {
       this.config.epochs = readNumber('epochs', 'epochs', (v) => isInt(v) && v >= 1, 'a positive integer');
@@ -280,7 +286,9 @@ class App {
     this.files.clear();
     for (const t of texts) this.files.set(t.name, t.text);
     this.config.data = { kind: 'files', train: picked.train, test: picked.test, split: DEFAULT_SPLIT, seed: this.config.data.seed };
-    if (!(await this.rebuild())) {
+    if (await this.rebuild()) {
+      this.fileChoice = this.config.data as Extract<DataChoice, { kind: 'files' }>;
+    } else {
       // Bad data: the message is shown, the page keeps training what it had.
       this.files.clear();
       for (const [k, v] of previous.files) this.files.set(k, v);
@@ -447,9 +455,9 @@ class App {
       host.replaceChildren();
       return;
     }
-    const o = s.config.optimizer;
+    const o = s.optimizer;
     const trainer = s.trainer;
-    const batch = s.config.batchSize > 0 && s.config.batchSize < s.split.train.size ? `mini-batch ${s.config.batchSize}` : 'full batch';
+    const batch = s.batchSize > 0 && s.batchSize < s.split.train.size ? `mini-batch ${s.batchSize}` : 'full batch';
     const optimizer = `${o.kind}, lr ${o.lr}${o.kind === 'momentum' ? `, momentum ${o.momentum}` : ''}, ${batch}`;
     const rows: [string, string][] = [
       ['data', `${s.split.train.name}: ${s.split.train.size} training, ${s.split.test.size} test samples, ${s.split.train.inputs} inputs`],
@@ -505,6 +513,10 @@ class App {
     backend.textContent = trainer.backend === 'gpu' ? 'GPU' : 'CPU';
     backend.dataset.backend = trainer.backend;
     adapter.textContent = this.session?.adapterName ?? trainer.deviceName;
+    // A CPU-emulated adapter (SwiftShader, llvmpipe, ...) is right for correctness, not for speed: say so.
+    const kind = $('adapter-kind');
+    kind.hidden = !this.session?.adapterIsSoftware;
+    kind.textContent = 'software adapter';
   }
 
   private renderArchitecture(): void {
@@ -600,6 +612,7 @@ class App {
       webgpu: this.probe,
       backend: trainer?.backend ?? null,
       adapterName: s?.adapterName ?? null,
+      adapterIsSoftware: s?.adapterIsSoftware ?? null,
       deviceName: trainer?.deviceName ?? null,
       layers: s?.spec.layers ?? null,
       activation: s?.spec.activation ?? null,

@@ -137,6 +137,15 @@ export class Session {
     this.backend = config.backend;
   }
 
+  /** The optimizer and batch size training uses now (reconfigure() changes them). */
+  get optimizer(): OptimizerConfig {
+    return this.options.optimizer;
+  }
+
+  get batchSize(): number {
+    return this.options.batchSize;
+  }
+
   get trainer(): Trainer | null {
     return this.handle?.trainer ?? null;
   }
@@ -148,6 +157,11 @@ export class Session {
   /** The adapter of the GPU the trainer runs on; null on the CPU. */
   get adapterName(): string | null {
     return this.handle?.context?.adapterName ?? null;
+  }
+
+  /** Whether that adapter emulates a GPU on the CPU (SwiftShader, llvmpipe, ...). */
+  get adapterIsSoftware(): boolean {
+    return this.handle?.context?.isSoftware ?? false;
   }
 
   get isLoaded(): boolean {
@@ -290,7 +304,8 @@ export class Session {
 
   /** Next chunk size from the last one's time: aims at chunkTargetMs, at most doubling per chunk. */
   private adaptChunk(epochs: number, ms: number): void {
-    const ideal = ms > 0 ? (epochs * TIMING.chunkTargetMs) / ms : 2 * epochs;
+    const target = TIMING.chunkTargetMs[this.requireTrainer().backend];
+    const ideal = ms > 0 ? (epochs * target) / ms : 2 * epochs;
     this.chunk = Math.max(1, Math.min(TIMING.maxChunkEpochs, Math.round(Math.min(ideal, 2 * Math.max(epochs, this.chunk)))));
   }
 

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerKind } from '../cpu/optimizer.ts';
 import { InputError } from '../data/dataset.ts';
 import { loadData } from '../data/load.ts';
+import { SYNTHETIC_SETS } from '../data/synthetic.ts';
 import { boundaryGrid } from '../figures/index.ts';
 import { acquireNodeGpu, ADAPTER_CHOICES, type AdapterChoice } from '../gpu/nodeGpu.ts';
 import { ACTIVATIONS, parameterCount, parseLayers, type Activation } from '../model/mlp.ts';
@@ -113,6 +114,7 @@ async function trainCommand(opts: TrainOptions): Promise<void> {
       {
         acquireGpu: () => acquireNodeGpu(opts.adapter),
         init,
+        dataRecord: Object.hasOwn(SYNTHETIC_SETS, opts.data) ? { noise: opts.noise ?? SYNTHETIC_SETS[opts.data].noise, dataSeed: opts.dataSeed } : undefined,
         onProgress: (history) => progress.update(history),
         onNotice: (message) => {
           progress.stop();

@@ -34,9 +34,18 @@ export function matmulBiasActForward(
   }
 }
 
+/** float64 accumulators reused across calls (grown on demand), so no kernel allocates per step. */
+let scratch = new Float64Array(0);
+function accumulators(count: number): Float64Array {
+  if (scratch.length < count) scratch = new Float64Array(count);
+  scratch.fill(0, 0, count);
+  return scratch;
+}
+
 /**
  * Weight and bias gradients of one layer, together: dW (out, in) = dZ^T A, db (out) = column sums of dZ.
- * dZ (n, out), A (n, in) (the layer's input activations). Sums run over samples in order 0..n-1.
+ * dZ (n, out), A (n, in) (the layer's input activations). Every sum runs over samples in order 0..n-1;
+ * samples are the outer loop so both inputs are read row by row.
  */
 export function matmulGradWeights(
   dW: FloatArray,
@@ -47,19 +56,25 @@ export function matmulGradWeights(
   outSize: number,
   inSize: number,
 ): void {
-  for (let o = 0; o < outSize; o++) {
-    for (let i = 0; i < inSize; i++) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) sum += dZ[s * outSize + o] * A[s * inSize + i];
-      dW[o * inSize + i] = sum;
+  const acc = accumulators(outSize * inSize + outSize);
+  const biasAt = outSize * inSize;
+  for (let s = 0; s < n; s++) {
+    const aRow = s * inSize;
+    for (let o = 0; o < outSize; o++) {
+      const d = dZ[s * outSize + o];
+      const wRow = o * inSize;
+      for (let i = 0; i < inSize; i++) acc[wRow + i] += d * A[aRow + i];
+      acc[biasAt + o] += d;
     }
-    let bias = 0;
-    for (let s = 0; s < n; s++) bias += dZ[s * outSize + o];
-    db[o] = bias;
   }
+  for (let k = 0; k < biasAt; k++) dW[k] = acc[k];
+  for (let o = 0; o < outSize; o++) db[o] = acc[biasAt + o];
 }
 
-/** dA (n, in) = dZ (n, out) W (out, in): the gradient flowing into the layer's input. */
+/**
+ * dA (n, in) = dZ (n, out) W (out, in): the gradient flowing into the layer's input. Sums run over outputs
+ * in order 0..out-1; W is read row by row.
+ */
 export function matmulGradInput(
   dA: FloatArray,
   dZ: FloatArray,
@@ -68,11 +83,15 @@ export function matmulGradInput(
   outSize: number,
   inSize: number,
 ): void {
+  const acc = accumulators(inSize);
   for (let s = 0; s < n; s++) {
-    for (let i = 0; i < inSize; i++) {
-      let sum = 0;
-      for (let o = 0; o < outSize; o++) sum += dZ[s * outSize + o] * W[o * inSize + i];
-      dA[s * inSize + i] = sum;
+    acc.fill(0, 0, inSize);
+    for (let o = 0; o < outSize; o++) {
+      const d = dZ[s * outSize + o];
+      const wRow = o * inSize;
+      for (let i = 0; i < inSize; i++) acc[i] += d * W[wRow + i];
     }
+    const aRow = s * inSize;
+    for (let i = 0; i < inSize; i++) dA[aRow + i] = acc[i];
   }
 }

@@ -4,7 +4,7 @@
 import type { FloatArray } from '../model/mlp.ts';
 
 /**
- * For each sample s: loss[s] = logsumexp(z[s]) - z[s][y[s]];
+ * For each sample s: loss[s] = logsumexp(z[s]) - z[s][y[s]] = log(sum_c e^(z[s][c] - max)) - (z[s][y[s]] - max);
  * dZ[s][c] = (softmax(z[s])[c] - [c == y[s]]) * scale (scale = 1/batch for a mean loss);
  * predicted[s] = argmax_c z[s][c] (first on ties).
  * z (n, C), y (n), loss (n), dZ (n, C), predicted (n).
@@ -29,15 +29,17 @@ export function softmaxCrossEntropy(
         best = c;
       }
     }
+    // e^(z - max) is kept in dZ until the sum is known; written as log(sum) - (z[y] - max) and
+    // e / sum, m + log(sum) is never formed, so float32 twins lose nothing at logits of ±1000.
     let sumExp = 0;
-    for (let c = 0; c < classes; c++) sumExp += Math.exp(z[row + c] - max);
-    const logSumExp = max + Math.log(sumExp);
-    const label = y[s];
-    loss[s] = logSumExp - z[row + label];
     for (let c = 0; c < classes; c++) {
-      const p = Math.exp(z[row + c] - logSumExp);
-      dZ[row + c] = (p - (c === label ? 1 : 0)) * scale;
+      const e = Math.exp(z[row + c] - max);
+      dZ[row + c] = e;
+      sumExp += e;
     }
+    const label = y[s];
+    loss[s] = Math.log(sumExp) - (z[row + label] - max);
+    for (let c = 0; c < classes; c++) dZ[row + c] = (dZ[row + c] / sumExp - (c === label ? 1 : 0)) * scale;
     predicted[s] = best;
   }
 }

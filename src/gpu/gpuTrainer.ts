@@ -2,19 +2,22 @@
 // (src/cpu/cpuTrainer.ts), which is its specification.
 //
 // One training step, per chunk of the batch (one chunk unless the batch's activations exceed a binding):
-//   gatherBatch (mini-batches only; one per data segment), matmulBiasActForward per layer,
-//   softmaxCrossEntropy, accumulateLossStats, then per layer from the last: matmulGradWeights and (below
-//   the last layer) matmulGradInputActivationBackward; then one optimizer update over every parameter,
-//   which also sums the rows of gradient partial sums. At the end of an epoch: the test set's forward,
-//   softmaxCrossEntropy and accumulateLossStats per chunk, and recordEpoch, which writes the epoch's
-//   sums into a GPU history buffer. Dispatches per step: 3L + 2 full batch, 3L + 3 mini-batch
-//   (L layers); per epoch add L + 3 with a test set, 1 without.
+//   gatherBatch (mini-batches only; one per data segment), the forward per layer (bias and activation
+//   fused), softmaxCrossEntropy, accumulateLossStats, then per layer from the last: the weight gradients
+//   (first pass of the batch reduction) and, below the last layer, the input gradient fused with the
+//   activation derivative; then one optimizer update over every parameter, which also does the second,
+//   fixed-order pass of the reduction. At the end of an epoch: per test chunk the forward,
+//   softmaxCrossEntropy and accumulateLossStats, then recordEpoch, which writes the epoch's sums into a
+//   GPU history buffer. With L layers, one chunk and one data segment: 3L + 2 dispatches per full-batch
+//   step, 3L + 3 per mini-batch step; per epoch L + 3 more with a test set, 1 without. The 2-12-5
+//   assignment: 8 per step, 13 per epoch.
 //
-// Host side: every buffer, uniform and bind group is made once in create(); train(K) encodes up to
-// `stepsPerSubmit` steps per submission in one compute pass, writes only their step records (one
-// writeBuffer per submission), and reads the history and the parameters back once per `readbackEvery`
-// epochs through one staging buffer. Validation errors and device loss become thrown errors naming the
-// adapter; after a device loss every method throws ctx.lostError.
+// Host side: every buffer, sizes uniform and bind group of training is made once in create() (evaluate
+// and predict make their few per call, and upload data other than the train and test sets per call).
+// train(K) encodes up to `stepsPerSubmit` steps per submission in one compute pass with one writeBuffer
+// of their step records, and reads the history and the parameters back once per `readbackEvery` epochs
+// through one staging buffer. Validation errors and device loss become thrown errors naming the adapter;
+// after a device loss every method throws ctx.lostError.
 
 import type { Dataset } from '../data/dataset.ts';
 import { layerCount, type MlpParams, type MlpSpec } from '../model/mlp.ts';
@@ -135,6 +138,9 @@ export class GpuTrainer implements Trainer {
   ) {
     this.deviceName = `${ctx.adapterName} (WebGPU${ctx.featureLevel === 'compatibility' ? ' compatibility mode' : ''}, ${profile.name} kernels)`;
     this.hostParams = copyParams(options.params);
+    // A continued run resumes epoch numbering, shuffling and Adam's step count (as CpuTrainer does).
+    this.epochs = this.hostEpochs = options.startEpoch ?? 0;
+    this.steps = this.epochs * plan.steps;
   }
 
   /**
@@ -206,7 +212,7 @@ export class GpuTrainer implements Trainer {
     const flush = () => {
       pass.end();
       this.ctx.device.queue.writeBuffer(b.stepRecords, stride, records.buffer, stride, pending * stride);
-      this.ctx.device.queue.submit([encoder.finish()]);
+      this.ctx.device.queue.submit([encoder.finish({ label: 'train steps' })]);
       encoder = this.ctx.device.createCommandEncoder({ label: 'train' });
       pass = encoder.beginComputePass({ label: 'train steps' });
       pending = 0;
@@ -348,7 +354,7 @@ export class GpuTrainer implements Trainer {
         pass.end();
         encoder.copyBufferToBuffer(labelled ? b.results : b.probs, 0, staging, chunk.start * rowBytes, chunk.count * rowBytes);
       }
-      return await this.readback(encoder, what, []);
+      return await this.readback(encoder, what, [], n * rowBytes);
     } finally {
       temp.destroyAll();
     }
@@ -396,11 +402,11 @@ export class GpuTrainer implements Trainer {
   }
 
   /**
-   * Copies `copies` (after whatever the encoder already copied into the staging buffer) one after another,
-   * each at a 4-byte aligned offset, submits, waits, and returns the staging buffer's bytes.
+   * Copies `copies` into the staging buffer one after another at 4-byte aligned offsets, after the first
+   * `written` bytes the encoder already copied there; submits, waits, and returns those bytes.
    */
-  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number][]): Promise<ArrayBuffer> {
-    let total = 0;
+  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number][], written = 0): Promise<ArrayBuffer> {
+    let total = roundUp(written, 4);
     const offsets = copies.map(([, size]) => {
       const at = total;
       total = roundUp(total + size, 4);
@@ -408,14 +414,15 @@ export class GpuTrainer implements Trainer {
     });
     const staging = this.stagingFor(total);
     copies.forEach(([buffer, size], i) => encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i], size));
-    await this.ctx.guarded(what, () => this.ctx.device.queue.submit([encoder.finish()]));
+    await this.ctx.guarded(what, () => this.ctx.device.queue.submit([encoder.finish({ label: what })]));
+    const mapped = roundUp(Math.max(total, 4), 8);
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, mapped);
     } catch (error) {
       throw await this.failure(what, error);
     }
     try {
-      return staging.getMappedRange().slice(0);
+      return staging.getMappedRange(0, mapped).slice(0);
     } finally {
       staging.unmap();
       this.ctx.check();

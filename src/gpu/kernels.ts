@@ -167,9 +167,9 @@ export function grid1d(count: number, workgroupSize: number): [number, number] {
   return [Math.ceil(groups / y), y];
 }
 
-/** The text of a module: its files one after another, each headed by its name. */
+/** The text of a module: its whole files, one after another. */
 export function moduleSource(name: ModuleName): string {
-  return MODULE_FILES[name].map(([file, text]) => `// ---- shaders/${file} ----\n${text}`).join('\n');
+  return MODULE_FILES[name].map(([, text]) => text).join('\n');
 }
 
 const libraries = new WeakMap<GPUDevice, KernelLibrary>();

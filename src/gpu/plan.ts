@@ -171,6 +171,10 @@ export function planTraining(spec: MlpSpec, trainSize: number, testSize: number,
     throw new PlanError(`evalChunk ${settings.evalChunk}: the test set is split, so a chunk must hold a multiple of ${STATS_BLOCK} samples`);
   }
   const steps = Math.ceil(trainSize / batchSize);
+  const statsPerBatch = Math.ceil(batchSize / STATS_BLOCK);
+  if (steps * statsPerBatch * 8 > bindingBytes) {
+    throw new PlanError(`${steps} batches of ${batchSize} per epoch: their loss statistics (8 bytes a batch) exceed one storage binding (${bindingBytes} bytes); use bigger batches`);
+  }
   return {
     params,
     trainSize,
@@ -183,7 +187,7 @@ export function planTraining(spec: MlpSpec, trainSize: number, testSize: number,
     capacity: Math.max(trainChunk, testChunk, inferChunk),
     gradChunk,
     gradRows,
-    statsPerBatch: Math.ceil(batchSize / STATS_BLOCK),
+    statsPerBatch,
     testBlocks: Math.ceil(testSize / STATS_BLOCK),
     trainSegment: segmentSize(trainSize, spec.layers[0], bindingBytes, trainChunk),
     testSegment: segmentSize(Math.max(testSize, 1), spec.layers[0], bindingBytes, testChunk),

@@ -6,8 +6,13 @@ import type { EpochRecord } from './metrics.ts';
 import type { Checkpoint, Trainer } from './trainer.ts';
 
 export interface LoopOptions {
-  /** Epochs per train() call, i.e. per readback on the GPU. */
+  /**
+   * Epochs in the first train() call (one readback on the GPU). Later calls grow or shrink so that each
+   * takes about `targetMs`: progress stays fresh without a readback every few epochs.
+   */
   chunk: number;
+  /** Wall time aimed at per train() call; default 100 ms. */
+  targetMs?: number;
   /** Called after every chunk with all records so far. */
   onProgress?: (history: readonly EpochRecord[], trainer: Trainer) => void;
   /**
@@ -28,11 +33,17 @@ export async function trainFor(trainer: Trainer, epochs: number, options: LoopOp
   const history: EpochRecord[] = [];
   const firstEpoch = trainer.epochsDone;
   const target = firstEpoch + epochs;
+  const targetMs = options.targetMs ?? 100;
+  let chunk = Math.max(1, Math.floor(options.chunk));
   let current = trainer;
   while (current.epochsDone < target) {
-    const count = Math.min(Math.max(1, options.chunk), target - current.epochsDone);
+    const count = Math.min(chunk, target - current.epochsDone);
+    const started = performance.now();
     try {
       history.push(...(await current.train(count)));
+      const elapsed = performance.now() - started;
+      // At most doubling or halving per call, so one slow or fast chunk does not swing it far.
+      chunk = Math.max(1, Math.round(count * Math.min(2, Math.max(0.5, targetMs / Math.max(elapsed, 1e-3)))));
     } catch (error) {
       if (!(error instanceof GpuDeviceLostError) || !options.onDeviceLost) throw error;
       const checkpoint = current.checkpoint();

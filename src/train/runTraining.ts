@@ -47,9 +47,11 @@ export interface RunHooks {
   acquireGpu?: () => Promise<GpuContext>;
   /** Start from this model's parameters (and standardization) instead of a fresh initialisation. */
   init?: Model;
-  /** Epochs per readback (progress granularity); default about 1% of the run, at least 1. */
+  /** Epochs in the first readback (progress granularity); later chunks adapt to ~100 ms each. Default 10. */
   chunk?: number;
   onProgress?: (history: readonly EpochRecord[]) => void;
+  /** What else reproduces the data, recorded in model.json's training (e.g. noise and dataSeed of a synthetic set). */
+  dataRecord?: Record<string, unknown>;
   /** One-line notices for the user: backend chosen, device lost and training moved, ... */
   onNotice?: (message: string) => void;
 }
@@ -140,7 +142,7 @@ export async function runTraining(
   try {
     const started = performance.now();
     const result = await trainFor(trainer, config.epochs, {
-      chunk: hooks.chunk ?? Math.max(1, Math.round(config.epochs / 100)),
+      chunk: hooks.chunk ?? 10,
       onProgress: hooks.onProgress,
       onDeviceLost: async (checkpoint, error) => {
         notice(`${error.message}; continuing on the CPU reference from epoch ${checkpoint.epochsDone} (the last parameters read back)`);
@@ -173,6 +175,7 @@ export async function runTraining(
         standardize: standardization !== null,
         backend: trainer.backend,
         device: trainer.deviceName,
+        ...hooks.dataRecord,
         ...(hooks.init ? { continuedFrom: hooks.init.training } : {}),
       },
     };

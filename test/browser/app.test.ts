@@ -154,7 +154,7 @@ async function expectCliModelOpens(page: Page, dir: string, backend: 'gpu' | 'cp
   expect(evaluated.code, evaluated.err).toBe(0);
   const [train, test] = JSON.parse(evaluated.out) as { accuracy: number; loss: number; confusion: number[][] }[];
   await page.setInputFiles('[data-testid=model-input]', modelFile);
-  await page.waitForFunction(() => (window.__wgtrain!.state().notices as { message: string }[]).some((n) => n.message.startsWith('Loaded model.json') || n.kind === 'error'), null, { timeout: 60_000 });
+  await page.waitForFunction(() => (window.__wgtrain!.state().notices as { message: string; kind: string }[]).some((n) => n.message.startsWith('Loaded model.json') || n.kind === 'error'), null, { timeout: 60_000 });
   const s = await waitForStatus(page, ['ready', 'error'], 60_000);
   expect(s.status, s.notices.map((n) => n.message).join('\n')).toBe('ready');
   expect(s.backend).toBe(backend);
@@ -179,7 +179,8 @@ beforeAll(() => {
 }, 120_000);
 
 beforeAll(async () => {
-  server = await serveStatic(SITE);
+  // Under a sub-path: the built site must not assume it sits at the server's root.
+  server = await serveStatic(SITE, '/some/sub/path/');
 });
 
 afterAll(async () => {
@@ -191,12 +192,13 @@ describe('the page with WebGPU (SwiftShader)', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch(true);
+    await openApp(browser.page, server.url);
   }, 60_000);
   afterAll(async () => browser?.close());
 
   it(`trains the assignment model (2-12-5 softplus, GD lr 0.1, full batch, ${EPOCHS} epochs) on the GPU`, async () => {
     const { page } = browser;
-    const initial = await openApp(page, server.url);
+    const initial = await state(page);
     expect(initial.webgpu, 'WebGPU probe').toMatchObject({ available: true });
     expect(initial.status, initial.notices.map((n) => n.message).join('\n')).toBe('ready');
     // The adapter is a GPU adapter (SwiftShader's Vulkan, the only one here), and the page shows it.
@@ -204,6 +206,7 @@ describe('the page with WebGPU (SwiftShader)', () => {
     expect(initial.adapterName).toMatch(/swiftshader/i);
     expect(await page.textContent('[data-testid=adapter]')).toBe(initial.adapterName);
     expect(await page.textContent('[data-testid=backend]')).toBe('GPU');
+    expect(await page.isVisible('[data-testid=adapter-kind]')).toBe(true); // SwiftShader: labelled a software adapter
     expect(initial.notices.filter((n) => n.kind !== 'info')).toEqual([]);
 
     await setField(page, '[data-testid=epochs]', String(EPOCHS));
@@ -220,7 +223,28 @@ describe('the page with WebGPU (SwiftShader)', () => {
     expect(browser.errors).toEqual([]);
   }, 180_000);
 
+  it('moves a paused run from the GPU to the CPU and on, from the same parameters', async () => {
+    const { page } = browser;
+    await page.click('[data-testid=reset]');
+    await waitForStatus(page, ['ready'], 60_000);
+    await setField(page, '[data-testid=epochs]', '50');
+    await page.click('[data-testid=start]');
+    const onGpu = await waitForStatus(page, ['done', 'error'], 60_000);
+    expect(onGpu).toMatchObject({ status: 'done', backend: 'gpu', epochsDone: 50 });
+    await page.selectOption('[data-testid=backend-select]', 'cpu');
+    await page.waitForFunction(() => window.__wgtrain!.state().backend === 'cpu');
+    await page.click('[data-testid=step]');
+    await page.waitForFunction(() => window.__wgtrain!.state().epochsDone === 51);
+    const onCpu = await waitForStatus(page, ['done'], 10_000);
+    // The history goes on from epoch 50; the CPU's first epoch starts from the GPU's parameters, so its
+    // loss (taken before the update) is the GPU's test-time loss on the training set at epoch 50.
+    expect(onCpu.historyLength).toBe(51);
+    expect(onCpu.lastRecord!.epoch).toBe(51);
+    expect(Math.abs(onCpu.lastRecord!.trainLoss - onGpu.train!.loss)).toBeLessThan(1e-5);
+  }, 90_000);
+
   it('opens a model trained by the CLI and evaluates it on the GPU with the same accuracy', async () => {
+    await browser.page.selectOption('[data-testid=backend-select]', 'gpu');
     await expectCliModelOpens(browser.page, dir, 'gpu');
   }, 90_000);
 });
@@ -229,12 +253,13 @@ describe('the page without WebGPU', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch(false);
+    await openApp(browser.page, server.url);
   }, 60_000);
   afterAll(async () => browser?.close());
 
   it('says there is no WebGPU, then trains the assignment model on the CPU and stays responsive', async () => {
     const { page } = browser;
-    const initial = await openApp(page, server.url);
+    const initial = await state(page);
     const gpu = await page.evaluate(async () => (navigator.gpu ? ((await navigator.gpu.requestAdapter()) === null ? 'no adapter' : 'adapter') : 'no navigator.gpu'));
     expect(gpu).not.toBe('adapter');
     expect(initial.webgpu).toMatchObject({ available: false });
@@ -244,23 +269,28 @@ describe('the page without WebGPU', () => {
     const message = await page.textContent('[data-testid=notices] .notice.warn');
     expect(message).toMatch(/^No WebGPU in this browser \(.+\): training runs on the CPU reference \(float32\) instead\./);
 
-    await setField(page, '[data-testid=epochs]', String(EPOCHS));
-    await page.click('[data-testid=start]');
-    // Responsive while training: a click on Pause waits for at most one chunk before the page handles it
-    // (input delay: from the click's time stamp to its handler) and stops training at once.
+    // Responsive while training: in a long run, a click on Pause waits for at most about one chunk before
+    // the page handles it (input delay: from the click's time stamp to its handler) and stops training.
+    await setField(page, '[data-testid=epochs]', '100000');
     await page.evaluate(() => {
       document.addEventListener('click', (e) => ((window as unknown as { inputDelayMs: number }).inputDelayMs = performance.now() - e.timeStamp), { capture: true, once: true });
     });
-    await page.waitForFunction(() => Number(window.__wgtrain!.state().epochsDone) > 0, null, { polling: 10 });
+    await page.click('[data-testid=start]');
+    await page.waitForFunction(() => Number(window.__wgtrain!.state().epochsDone) > 200, null, { polling: 10 });
     await page.click('[data-testid=start]'); // now labelled Pause
     const paused = await waitForStatus(page, ['paused'], 5_000);
     const inputDelayMs = await page.evaluate(() => (window as unknown as { inputDelayMs: number }).inputDelayMs);
     expect(inputDelayMs).toBeLessThan(250);
-    expect(paused.epochsDone).toBeLessThan(EPOCHS);
+    expect(paused.epochsDone).toBeLessThan(100_000);
     expect(await page.textContent('[data-testid=start]')).toBe('Resume');
+
+    // Then the assignment run from a fresh initialisation.
+    await page.click('[data-testid=reset]');
+    await waitForStatus(page, ['ready'], 10_000);
+    await setField(page, '[data-testid=epochs]', String(EPOCHS));
     await page.click('[data-testid=start]');
     const s = await waitForStatus(page, ['done', 'error'], 120_000);
-    console.log(`CPU: Pause click handled after ${inputDelayMs.toFixed(0)} ms at epoch ${paused.epochsDone}; longest frame gap ${s.maxFrameGapMs.toFixed(0)} ms`);
+    console.log(`CPU: Pause click handled after ${inputDelayMs.toFixed(0)} ms at epoch ${paused.epochsDone}; ${EPOCHS} epochs, longest frame gap ${s.maxFrameGapMs.toFixed(0)} ms`);
     expect(s.backend).toBe('cpu');
     await expectTrainedViews(page, s);
     // No frozen UI: animation frames kept coming while training ran (chunks of ~40 ms, views ~15 ms).
@@ -301,6 +331,13 @@ describe('the page without WebGPU', () => {
     await page.click('[data-testid=start]');
     const done = await waitForStatus(page, ['done'], 60_000);
     expect(sum(done.test!.confusion)).toBe(40);
+    // Back to a synthetic set and to the file again; then another hold-out fraction.
+    await page.selectOption('[data-testid=data-set]', 'rings5');
+    await page.waitForFunction(() => (window.__wgtrain!.state().data as { name: string } | null)?.name === 'rings5');
+    await page.selectOption('[data-testid=data-set]', { label: 'file: moons.csv' });
+    await page.waitForFunction(() => (window.__wgtrain!.state().data as { name: string } | null)?.name === 'moons.csv');
+    await setField(page, '#split', '0.5');
+    await page.waitForFunction(() => (window.__wgtrain!.state().data as { testSize: number } | null)?.testSize === 100);
     expect(browser.errors).toEqual([]);
   }, 90_000);
 });

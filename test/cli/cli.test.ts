@@ -51,6 +51,8 @@ describe('wgtrain train', () => {
     expect(metrics.parameterCount).toBe(101);
     expect(metrics.test.confusion.flat().reduce((a: number, b: number) => a + b)).toBe(100);
     expect(readFileSync(p('run/decision-boundary.svg'), 'utf8')).toContain('data:image/png;base64,');
+    const model = JSON.parse(readFileSync(p('run/model.json'), 'utf8'));
+    expect(model.training).toMatchObject({ data: 'rings5', noise: 1, dataSeed: 1, epochs: 200, backend: 'cpu' });
   });
 
   it('--epochs 0 writes the initial model; --init continues from it exactly', async () => {

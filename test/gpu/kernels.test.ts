@@ -14,8 +14,8 @@ import { matmulBiasActForward, matmulGradInput, matmulGradWeights } from '../../
 import { adamUpdate, momentumUpdate, sgdUpdate } from '../../src/cpu/optimizer.ts';
 import { softmax, softmaxCrossEntropy } from '../../src/cpu/softmaxCrossEntropy.ts';
 import { UniformRecord } from '../../src/gpu/buffers.ts';
-import type { GpuContext } from '../../src/gpu/device.ts';
-import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
+import { GpuValidationError, type GpuContext } from '../../src/gpu/device.ts';
+import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import { ACTIVATIONS, type Activation } from '../../src/model/mlp.ts';
 import { shuffledIndex } from '../../src/shuffle.ts';
@@ -174,29 +174,29 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
   ] as const;
 
   describe.each(versions)('matmulGradWeights + sumGradPartials, %s, TILE %i', (...version) => {
-  test.each(gradCases)('n %i, out %i, in %i, chunk %i, rowBase %i', async (n, outSize, inSize, chunk, rowBase) => {
-    const dZ = randomArray(n * outSize, n + 5);
-    const A = randomArray(n * inSize, n + 6);
-    const { partial, grads, wOffset, bOffset, paramCount } = await gradWeights(version, dZ, A, n, outSize, inSize, chunk, rowBase);
-    const refW = new Float32Array(outSize * inSize);
-    const refB = new Float32Array(outSize);
-    matmulGradWeights(refW, refB, dZ, A, n, outSize, inSize);
-    const absW = new Float64Array(outSize * inSize);
-    const absB = new Float64Array(outSize);
-    for (let s = 0; s < n; s++) {
-      for (let o = 0; o < outSize; o++) {
-        absB[o] += Math.abs(dZ[s * outSize + o]);
-        for (let i = 0; i < inSize; i++) absW[o * inSize + i] += Math.abs(dZ[s * outSize + o] * A[s * inSize + i]);
+    test.each(gradCases)('n %i, out %i, in %i, chunk %i, rowBase %i', async (n, outSize, inSize, chunk, rowBase) => {
+      const dZ = randomArray(n * outSize, n + 5);
+      const A = randomArray(n * inSize, n + 6);
+      const { partial, grads, wOffset, bOffset, paramCount } = await gradWeights(version, dZ, A, n, outSize, inSize, chunk, rowBase);
+      const refW = new Float32Array(outSize * inSize);
+      const refB = new Float32Array(outSize);
+      matmulGradWeights(refW, refB, dZ, A, n, outSize, inSize);
+      const absW = new Float64Array(outSize * inSize);
+      const absB = new Float64Array(outSize);
+      for (let s = 0; s < n; s++) {
+        for (let o = 0; o < outSize; o++) {
+          absB[o] += Math.abs(dZ[s * outSize + o]);
+          for (let i = 0; i < inSize; i++) absW[o * inSize + i] += Math.abs(dZ[s * outSize + o] * A[s * inSize + i]);
+        }
       }
-    }
-    // Along any path: at most `chunk` additions within a row, then one per row.
-    const terms = Math.min(n, chunk) + Math.ceil(n / chunk);
-    expectClose('dW', grads.subarray(wOffset, wOffset + refW.length), refW, sumBound(absW, terms, refW), 0);
-    expectClose('db', grads.subarray(bOffset, bOffset + outSize), refB, sumBound(absB, terms, refB), 0);
-    // Rows before rowBase and parameters of other layers are untouched.
-    expect(partial.subarray(0, rowBase * paramCount).every(Number.isNaN), 'rows before rowBase').toBe(true);
-    expect(Number.isNaN(partial[rowBase * paramCount]), 'a parameter outside the layer').toBe(true);
-  });
+      // Along any path: at most `chunk` additions within a row, then one per row.
+      const terms = Math.min(n, chunk) + Math.ceil(n / chunk);
+      expectClose('dW', grads.subarray(wOffset, wOffset + refW.length), refW, sumBound(absW, terms, refW), 0);
+      expectClose('db', grads.subarray(bOffset, bOffset + outSize), refB, sumBound(absB, terms, refB), 0);
+      // Rows before rowBase and parameters of other layers are untouched.
+      expect(partial.subarray(0, rowBase * paramCount).every(Number.isNaN), 'rows before rowBase').toBe(true);
+      expect(Number.isNaN(partial[rowBase * paramCount]), 'a parameter outside the layer').toBe(true);
+    });
   });
 
   // Both versions; the tiled one not on SwiftShader, where its barriers make it take 8 s.
@@ -253,30 +253,30 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
   });
 
   describe.each(versions)('matmulGradInputActivationBackward, %s, TILE %i', (profile, tile) => {
-  const kernel = KERNEL_PROFILES[profile].gradInputActivationBackward;
-  const constants = { ...KERNEL_CONSTANTS, TILE: tile };
-  describe.each(ACTIVATIONS)('%s', (activation) => {
-    test.each(gradInputCases)('n %i, out %i, in %i', async (n, outSize, inSize) => {
-      const dZ = randomArray(n * outSize, n + 9);
-      const W = randomArray(outSize * inSize, n + 10);
-      const zBelow = randomArray(n * inSize, n + 11, -6, 6);
-      const params = new Float32Array(W.length + 4).fill(77);
-      params.set(W, 4);
-      const [dZBelow] = await runKernel(ctx, kernel, {
-        bindings: [poisoned(n * inSize), dZ, params, zBelow, new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(4)],
-        workgroups: gradInputWorkgroups(kernel, n, inSize, constants),
-        constants: { ...constants, ACTIVATION: ACTIVATION_CODES[activation] },
+    const kernel = KERNEL_PROFILES[profile].gradInputActivationBackward;
+    const constants = { ...KERNEL_CONSTANTS, TILE: tile };
+    describe.each(ACTIVATIONS)('%s', (activation) => {
+      test.each(gradInputCases)('n %i, out %i, in %i', async (n, outSize, inSize) => {
+        const dZ = randomArray(n * outSize, n + 9);
+        const W = randomArray(outSize * inSize, n + 10);
+        const zBelow = randomArray(n * inSize, n + 11, -6, 6);
+        const params = new Float32Array(W.length + 4).fill(77);
+        params.set(W, 4);
+        const [dZBelow] = await runKernel(ctx, kernel, {
+          bindings: [poisoned(n * inSize), dZ, params, zBelow, new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(4)],
+          workgroups: gradInputWorkgroups(kernel, n, inSize, constants),
+          constants: { ...constants, ACTIVATION: ACTIVATION_CODES[activation] },
+        });
+        // Twin: matmulGradInput, then activationBackward of the layer below.
+        const dA = new Float32Array(n * inSize);
+        const ref = new Float32Array(n * inSize);
+        matmulGradInput(dA, dZ, W, n, outSize, inSize);
+        activationBackward(ref, dA, zBelow, n * inSize, activation);
+        // dA's summation bound (|act'| <= 1), plus the derivative's own error (see activationBackward).
+        const bound = sumBound(absProducts(dZ, W, n, outSize, inSize), outSize, dA).map((b, i) => b + 1e-6 * Math.abs(dA[i]));
+        expectClose('dZ below', dZBelow!, ref, bound, 1e-5);
       });
-      // Twin: matmulGradInput, then activationBackward of the layer below.
-      const dA = new Float32Array(n * inSize);
-      const ref = new Float32Array(n * inSize);
-      matmulGradInput(dA, dZ, W, n, outSize, inSize);
-      activationBackward(ref, dA, zBelow, n * inSize, activation);
-      // dA's summation bound (|act'| <= 1), plus the derivative's own error (see activationBackward).
-      const bound = sumBound(absProducts(dZ, W, n, outSize, inSize), outSize, dA).map((b, i) => b + 1e-6 * Math.abs(dA[i]));
-      expectClose('dZ below', dZBelow!, ref, bound, 1e-5);
     });
-  });
   });
 
   // [n, classes]
@@ -336,56 +336,56 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
   });
 
   describe.each(['tiled', 'naive'] as const)('accumulateLossStats and recordEpoch, %s constants', (profile) => {
-  const constants = KERNEL_PROFILES[profile].constants;
-  test.each([1, 1023, 1024, 5000])('%i samples per batch', async (batchSize) => {
-    // Three batches of an epoch (the last one smaller) plus a test set; per-sample results as the loss
-    // kernel leaves them. Reference: the float64 sums forwardBackward and evaluate compute.
-    const classes = 5;
-    const steps = 3;
-    const trainSize = 2 * batchSize + Math.max(1, Math.floor(batchSize / 3));
-    const blocksPerBatch = Math.ceil(batchSize / STATS_BLOCK);
-    const stats = new Uint32Array(2 * steps * blocksPerBatch).fill(0x7fc00000); // NaN losses, poisoned counts
-    let refLoss = 0;
-    let refCorrect = 0;
-    let statsOut: Uint32Array = stats;
-    for (let k = 0; k < steps; k++) {
-      const n = Math.min(batchSize, trainSize - k * batchSize);
-      const { results, y, lossSum, correct } = sampleResults(n, classes, 100 + k);
-      refLoss += lossSum;
-      refCorrect += correct;
-      const [out] = await runKernel(ctx, 'accumulateLossStats', {
-        bindings: [statsOut, results, y, new UniformRecord().u32(n).u32(0)],
-        workgroups: [Math.ceil(n / STATS_BLOCK)],
-        step: stepRecord({ statsBase: k * blocksPerBatch }),
+    const constants = KERNEL_PROFILES[profile].constants;
+    test.each([1, 1023, 1024, 5000])('%i samples per batch', async (batchSize) => {
+      // Three batches of an epoch (the last one smaller) plus a test set; per-sample results as the loss
+      // kernel leaves them. Reference: the float64 sums forwardBackward and evaluate compute.
+      const classes = 5;
+      const steps = 3;
+      const trainSize = 2 * batchSize + Math.max(1, Math.floor(batchSize / 3));
+      const blocksPerBatch = Math.ceil(batchSize / STATS_BLOCK);
+      const stats = new Uint32Array(2 * steps * blocksPerBatch).fill(0x7fc00000); // NaN losses, poisoned counts
+      let refLoss = 0;
+      let refCorrect = 0;
+      let statsOut: Uint32Array = stats;
+      for (let k = 0; k < steps; k++) {
+        const n = Math.min(batchSize, trainSize - k * batchSize);
+        const { results, y, lossSum, correct } = sampleResults(n, classes, 100 + k);
+        refLoss += lossSum;
+        refCorrect += correct;
+        const [out] = await runKernel(ctx, 'accumulateLossStats', {
+          bindings: [statsOut, results, y, new UniformRecord().u32(n).u32(0)],
+          workgroups: [Math.ceil(n / STATS_BLOCK)],
+          step: stepRecord({ statsBase: k * blocksPerBatch }),
+          constants,
+        });
+        statsOut = out as Uint32Array;
+      }
+      const testSize = 777;
+      const testSet = sampleResults(testSize, classes, 200);
+      const testBlocks = Math.ceil(testSize / STATS_BLOCK);
+      const [testStats] = await runKernel(ctx, 'accumulateLossStats', {
+        bindings: [poisonedU32(2 * testBlocks), testSet.results, testSet.y, new UniformRecord().u32(testSize).u32(0)],
+        workgroups: [testBlocks],
+        step: stepRecord({}),
         constants,
       });
-      statsOut = out as Uint32Array;
-    }
-    const testSize = 777;
-    const testSet = sampleResults(testSize, classes, 200);
-    const testBlocks = Math.ceil(testSize / STATS_BLOCK);
-    const [testStats] = await runKernel(ctx, 'accumulateLossStats', {
-      bindings: [poisonedU32(2 * testBlocks), testSet.results, testSet.y, new UniformRecord().u32(testSize).u32(0)],
-      workgroups: [testBlocks],
-      step: stepRecord({}),
-      constants,
+      const history = poisonedU32(4 * 3);
+      const [record] = await runKernel(ctx, 'recordEpoch', {
+        bindings: [history, statsOut, testStats!, new UniformRecord().u32(trainSize).u32(batchSize).u32(blocksPerBatch).u32(steps).u32(testBlocks)],
+        workgroups: [1],
+        step: stepRecord({ historySlot: 1 }),
+        constants,
+      });
+      const r = record as Uint32Array;
+      const f = new Float32Array(r.buffer);
+      expect(r[0], 'slot 0 untouched').toBe(0xffffffff);
+      // Positive terms: the float32 tree sums are within (log2 256 + 4 + entries) u of the float64 sum.
+      expectClose('train loss sum', [f[4]], [refLoss], 0, 1e-5);
+      expect(r[5], 'train correct').toBe(refCorrect);
+      expectClose('test loss sum', [f[6]], [testSet.lossSum], 0, 1e-5);
+      expect(r[7], 'test correct').toBe(testSet.correct);
     });
-    const history = poisonedU32(4 * 3);
-    const [record] = await runKernel(ctx, 'recordEpoch', {
-      bindings: [history, statsOut, testStats!, new UniformRecord().u32(trainSize).u32(batchSize).u32(blocksPerBatch).u32(steps).u32(testBlocks)],
-      workgroups: [1],
-      step: stepRecord({ historySlot: 1 }),
-      constants,
-    });
-    const r = record as Uint32Array;
-    const f = new Float32Array(r.buffer);
-    expect(r[0], 'slot 0 untouched').toBe(0xffffffff);
-    // Positive terms: the float32 tree sums are within (log2 256 + 4 + entries) u of the float64 sum.
-    expectClose('train loss sum', [f[4]], [refLoss], 0, 1e-5);
-    expect(r[5], 'train correct').toBe(refCorrect);
-    expectClose('test loss sum', [f[6]], [testSet.lossSum], 0, 1e-5);
-    expect(r[7], 'test correct').toBe(testSet.correct);
-  });
   });
 
   // [n, seed, epoch, batchStart, count]: 1, tiny domains, a last partial batch, a power of two and one
@@ -474,6 +474,13 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
 
   test('noop', async () => {
     await runKernel(ctx, 'noop', { bindings: [], workgroups: [1] });
+  });
+
+  test("a pipeline the device refuses is a GpuValidationError with the adapter's message", async () => {
+    // 32 x 32 = 1024 invocations per workgroup, over every adapter's limit of 256.
+    const refused = KernelLibrary.for(ctx).pipeline('matmulBiasActForward', { TILE: 32 });
+    await expect(refused).rejects.toThrow(GpuValidationError);
+    await expect(refused).rejects.toThrow(ctx.adapterName);
   });
 });
 

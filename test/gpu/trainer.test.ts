@@ -113,15 +113,17 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
   });
 
   test.each([
-    [[2, 12, 5], 'softplus', 0],
-    [[3, 9, 7, 4], 'tanh', 0],
-    [[3, 9, 7, 4], 'relu', 37],
-    [[5, 17, 3], 'sigmoid', 0],
-  ] as const)('gradients of %j %s (batch %i) match the float64 oracle', async (layers, activation, batchSize) => {
+    [[2, 12, 5], 'softplus', 0, 'naive'],
+    [[3, 9, 7, 4], 'tanh', 0, 'naive'],
+    [[3, 9, 7, 4], 'relu', 37, 'naive'],
+    [[5, 17, 3], 'sigmoid', 0, 'naive'],
+    [[2, 12, 5], 'softplus', 0, 'tiled'],
+    [[3, 9, 7, 4], 'relu', 37, 'tiled'],
+  ] as const)('gradients of %j %s (batch %i, %s kernels) match the float64 oracle', async (layers, activation, batchSize, kernels) => {
     const spec: MlpSpec = { layers, activation: activation as Activation };
     const data = layers[0] === 2 ? assignment : { train: randomDataset('random', 300, layers[0], layers[layers.length - 1], 5) };
     const o = options(spec, data, { kind: 'adam', lr: 0.01 }, batchSize, 11);
-    const gpu = await GpuTrainer.create(ctx, o);
+    const gpu = await GpuTrainer.create(ctx, o, { kernels });
     try {
       // Away from the initialisation first, then the gradient of the next batch (the first of epoch 4).
       await gpu.train(3);
@@ -136,8 +138,9 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
       const ref = flattenParams(g64);
       const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       // float32 forward and backward: a few ulp per operation, summed over n samples and the layers'
-      // widths; relative to the largest gradient entry, since small entries are differences of large terms.
-      expectClose('gradient (W0, b0, W1, b1, ...)', flattenParams(grads), ref, 1e-5 * scale, 1e-4);
+      // widths (observed: 4e-7 of the largest entry for 2-12-5); bounded relative to the largest gradient
+      // entry, since small entries are differences of large terms.
+      expectClose('gradient (W0, b0, W1, b1, ...)', flattenParams(grads), ref, 4e-6 * scale, 1e-5);
     } finally {
       gpu.dispose();
     }
@@ -158,9 +161,10 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
     expect(Buffer.from(runs[1].params).equals(Buffer.from(runs[0].params)), 'parameters bitwise equal').toBe(true);
   });
 
-  test.each([0, 2500])('a data set split across bindings (batch %i) gives bitwise the results of one binding', async (batchSize) => {
+  test.each([0, 2200])('a data set split across bindings (batch %i) gives bitwise the results of one binding', async (batchSize) => {
     // 16 inputs at 4 bytes, 64 KiB bindings: segments and chunks of 1024 samples; 5000 train samples in 5
-    // segments, 3000 test samples in 3 chunks; a batch of 2500 in 3 chunks gathered from every segment.
+    // segments, 3000 test samples in 3 chunks; batches of 2200 in 3 chunks gathered from every segment,
+    // and a last batch of 600 with fewer loss statistics entries than the others.
     const spec: MlpSpec = { layers: [16, 12, 5], activation: 'tanh' };
     const data = { train: randomDataset('train', 5000, 16, 5, 21), test: randomDataset('test', 3000, 16, 5, 22) };
     const o = options(spec, data, { kind: 'momentum', lr: 0.05 }, batchSize);
@@ -182,6 +186,8 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
       }
     }
     const [one, split] = results;
+    const cpu = new CpuTrainer(o);
+    expectSameHistory(one.history, await cpu.train(3), 1e-5);
     expect(split.history).toEqual(one.history);
     expect(Buffer.from(split.params).equals(Buffer.from(one.params)), 'parameters bitwise equal').toBe(true);
     expect(split.evaluation).toEqual(one.evaluation);
