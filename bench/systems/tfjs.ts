@@ -2,7 +2,7 @@
 // (XNNPACK) and its webgpu backend on a Dawn adapter. The training loop is written as a user would write
 // it with tfjs-core: the model as tf.Variables holding the same initial parameters, the forward pass with
 // matMul/add/softplus, tf.losses.softmaxCrossEntropy (mean over the batch), gradients from
-// tf.variableGrads, and the SGD update w.assign(w.sub(g.mul(lr))) with lr a kept scalar tensor (as
+// tf.variableGrads, and the SGD update w.assign(tf.sub(w, tf.mul(g, lr))) with lr a kept scalar tensor (as
 // tf.train.sgd does). Mini-batches take the same samples in the same order as wgtrain (the seeded Feistel
 // order of src/shuffle.ts), gathered on the backend with tf.gather. Production mode (tf.enableProdMode()).
 //
@@ -91,7 +91,7 @@ export class TfjsSystem implements System {
   readonly id: SystemId;
 
   private constructor(
-    private readonly tf: Tf,
+    readonly tf: Tf,
     readonly backend: TfBackendName,
     readonly device: DeviceKey,
     readonly adapterName: string,
@@ -127,8 +127,13 @@ export class TfjsSystem implements System {
     return [this.detail];
   }
 
+  /** Makes this system's backend the active one (TF.js has one at a time). */
+  activate(): Promise<void> {
+    return setBackendOrThrow(this.tf, this.backend);
+  }
+
   async start(inputs: WorkloadInputs): Promise<TrainingRun> {
-    await setBackendOrThrow(this.tf, this.backend);
+    await this.activate();
     return new TfjsRun(this.tf, inputs, `TF.js ${this.tf.version_core} ${this.detail} (variableGrads + assign SGD)`, this.backend === 'webgpu' ? (webgpuOwner?.device ?? null) : null);
   }
 
@@ -191,7 +196,7 @@ class TfjsRun implements TrainingRun {
     this.x = tf.tensor2d(train.x, [train.size, train.inputs]);
     const labels = tf.tensor1d(Int32Array.from(train.y), 'int32');
     if (this.fullBatch) {
-      this.y = tf.oneHot(labels, layers[layers.length - 1]).toFloat();
+      this.y = tf.cast(tf.oneHot(labels, layers[layers.length - 1]), 'float32');
       labels.dispose();
     } else {
       this.y = labels;
@@ -220,7 +225,7 @@ class TfjsRun implements TrainingRun {
     tf.tidy(() => {
       const vars = [...this.weights, ...this.biases];
       const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(oneHot, this.logits(x)) as TfCore.Scalar, vars);
-      for (const v of vars) v.assign(v.sub(grads[v.name].mul(this.lr)));
+      for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name], this.lr)));
     });
   }
 
@@ -251,7 +256,7 @@ class TfjsRun implements TrainingRun {
         this.step(this.x, this.y);
       } else {
         for (const idx of this.batches[e]) {
-          tf.tidy(() => this.step(tf.gather(this.x, idx) as TfCore.Tensor2D, tf.oneHot(tf.gather(this.y, idx) as TfCore.Tensor1D, classes).toFloat()));
+          tf.tidy(() => this.step(tf.gather(this.x, idx) as TfCore.Tensor2D, tf.cast(tf.oneHot(tf.gather(this.y, idx) as TfCore.Tensor1D, classes), 'float32')));
         }
       }
     }

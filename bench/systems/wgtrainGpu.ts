@@ -35,7 +35,8 @@ export class WgtrainGpuSystem implements System {
 
   private constructor(
     readonly device: Exclude<DeviceKey, 'cpu'>,
-    private readonly ctx: GpuContext,
+    /** The device (the kernel microbenchmarks use it too). */
+    readonly ctx: GpuContext,
   ) {
     this.adapterName = ctx.adapterName + (ctx.featureLevel === 'compatibility' ? ' [compatibility mode]' : '');
     this.software = ctx.isSoftware;

@@ -15,7 +15,7 @@ import { initParams, validateSpec, type MlpParams, type MlpSpec } from '../model
 import type { Model } from '../model/modelFile.ts';
 import { createTrainer, type TrainerHandle } from '../train/backend.ts';
 import type { Evaluation } from '../train/metrics.ts';
-import { checkDataFitsModel } from '../train/runTraining.ts';
+import { checkDataFitsModel, trainedEpochs, trainingRecord } from '../train/runTraining.ts';
 import type { Trainer, TrainerOptions } from '../train/trainer.ts';
 import { BOUNDARY_RESOLUTION, TIMING, type AppConfig } from './config.ts';
 import { History } from './history.ts';
@@ -124,7 +124,7 @@ export class Session {
     this.grid = train.inputs === 2 ? boundaryGrid(train, BOUNDARY_RESOLUTION) : null;
     if (this.grid) this.gridInputs = standardizeInputs(this.grid.inputs, this.standardization);
     const params: MlpParams = init ? init.params : initParams(this.spec, config.seed);
-    const startEpoch = init ? Math.max(0, Math.floor(Number(init.training.epochs) || 0)) : 0;
+    const startEpoch = init ? trainedEpochs(init) : 0;
     this.options = {
       params,
       train: this.data.train,
@@ -229,25 +229,19 @@ export class Session {
     return this.exclusive(async () => {
       const trainer = this.requireTrainer();
       const params = await trainer.getParams();
-      const { train, test } = this.split;
       const data = this.config.data;
-      const training: Record<string, unknown> = {
-        data: train.name,
-        trainSize: train.size,
-        testSize: test.size,
-        layers: this.spec.layers,
-        activation: this.spec.activation,
+      const training = trainingRecord({
+        split: this.split,
+        spec: this.spec,
         optimizer: this.options.optimizer,
         batchSize: this.options.batchSize,
-        epochs: trainer.epochsDone,
         seed: this.config.seed,
-        standardize: this.standardization !== null,
-        backend: trainer.backend,
-        device: trainer.deviceName,
-        // Beyond the CLI's record: what reproduces the page's synthetic data (the CLI's --noise, --data-seed).
-        ...(data.kind === 'synthetic' ? { noise: data.noise, dataSeed: data.seed } : {}),
-        ...(this.init ? { continuedFrom: this.init.training } : {}),
-      };
+        standardized: this.standardization !== null,
+        trainer,
+        // What reproduces the page's synthetic data (the CLI's --noise, --data-seed).
+        dataRecord: data.kind === 'synthetic' ? { noise: data.noise, dataSeed: data.seed } : undefined,
+        continuedFrom: this.init?.training,
+      });
       return { params, classNames: this.classNames, standardization: this.standardization, training };
     });
   }

@@ -12,7 +12,7 @@ import { acquireNodeGpu, ADAPTER_CHOICES, type AdapterChoice } from '../gpu/node
 import { ACTIVATIONS, parameterCount, parseLayers, type Activation } from '../model/mlp.ts';
 import { parseModel, type Model } from '../model/modelFile.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../train/backend.ts';
-import { DEFAULT_TRAIN_CONFIG, runTraining, type TrainConfig } from '../train/runTraining.ts';
+import { DEFAULT_TRAIN_CONFIG, runTraining, trainedEpochs, type TrainConfig } from '../train/runTraining.ts';
 import { writeArtifacts } from './artifacts.ts';
 import { addDataOptions, loadSpecFrom, type DataOptions } from './dataOptions.ts';
 import { nonNegativeInt, nonNegativeNumber, openUnitInterval, positiveInt, positiveNumber } from './options.ts';
@@ -105,7 +105,7 @@ async function trainCommand(opts: TrainOptions): Promise<void> {
   log(`optimizer ${config.optimizer.kind}, lr ${config.optimizer.lr}, ${batch}, ${config.epochs} epochs, seed ${config.seed}`);
 
   const grid = split.train.inputs === 2 ? boundaryGrid(split.train, 200) : null;
-  const progress = makeProgress(config.epochs, init ? Number(init.training.epochs ?? 0) : 0, process.stderr, opts.quiet);
+  const progress = makeProgress(config.epochs, init ? trainedEpochs(init) : 0, process.stderr, opts.quiet);
   let result;
   try {
     result = await runTraining(

@@ -5,12 +5,15 @@
 // after another, never code assembled from snippets.
 
 import activationWgsl from '../../shaders/activation.wgsl?raw';
+import fusedWgsl from '../../shaders/fused.wgsl?raw';
+import fusedSubgroupWgsl from '../../shaders/fusedSubgroup.wgsl?raw';
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import noopWgsl from '../../shaders/noop.wgsl?raw';
 import optimizerWgsl from '../../shaders/optimizer.wgsl?raw';
 import shuffleWgsl from '../../shaders/shuffle.wgsl?raw';
 import softmaxCrossEntropyWgsl from '../../shaders/softmaxCrossEntropy.wgsl?raw';
 import stepWgsl from '../../shaders/step.wgsl?raw';
+import type { OptimizerKind } from '../cpu/optimizer.ts';
 import type { Activation } from '../model/mlp.ts';
 import { GpuValidationError, type GpuContext } from './device.ts';
 
@@ -22,6 +25,9 @@ const MODULE_FILES = {
   optimizer: [['step.wgsl', stepWgsl], ['optimizer.wgsl', optimizerWgsl]],
   shuffle: [['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl]],
   noop: [['noop.wgsl', noopWgsl]],
+  fused: [['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl], ['activation.wgsl', activationWgsl], ['fused.wgsl', fusedWgsl]],
+  // `enable subgroups;` must open the module, so its file comes first.
+  fusedSubgroup: [['fusedSubgroup.wgsl', fusedSubgroupWgsl], ['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl], ['activation.wgsl', activationWgsl], ['fused.wgsl', fusedWgsl]],
 } as const satisfies Record<string, readonly (readonly [string, string])[]>;
 
 export type ModuleName = keyof typeof MODULE_FILES;
@@ -45,7 +51,18 @@ export const KERNEL_CONSTANTS = {
 } as const;
 
 export type KernelConstants = { readonly [K in keyof typeof KERNEL_CONSTANTS]: number };
-export type ConstantName = keyof typeof KERNEL_CONSTANTS | 'ACTIVATION';
+
+/**
+ * The fused kernel's override constants, set from the model at pipeline creation (no defaults):
+ * FUSED_WORKGROUP invocations (and scratch lanes), PARAM_WORDS = P, STATE_WORDS (optimizer state, at
+ * least 1), SLOT_WORDS scratch words per sample, OPTIMIZER (OPTIMIZER_CODES).
+ */
+export const FUSED_CONSTANT_NAMES = ['FUSED_WORKGROUP', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER'] as const;
+export type FusedConstantName = (typeof FUSED_CONSTANT_NAMES)[number];
+export type ConstantName = keyof typeof KERNEL_CONSTANTS | 'ACTIVATION' | FusedConstantName;
+
+/** fused.wgsl's OPT_* codes. */
+export const OPTIMIZER_CODES: Readonly<Record<OptimizerKind, number>> = { gd: 0, momentum: 1, adam: 2 };
 
 /** Samples per entry of the loss statistics (one workgroup of accumulateLossStats). */
 export const STATS_BLOCK = 1024;
@@ -97,6 +114,11 @@ export const KERNELS = {
   adamUpdate: { module: 'optimizer', bindings: [[0, W], [1, W], [2, W], [8, R], [9, U]], step: true, constants: ['OPTIMIZER_WORKGROUP'] },
   gatherBatch: { module: 'shuffle', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['GATHER_WORKGROUP'] },
   noop: { module: 'noop', bindings: [], step: false, constants: ['NOOP_WORKGROUP'] },
+  // The fused trainer: model (params, grads, state), history, data, Adam corrections, sizes; its dispatch
+  // record at group 1 (in the step record's place).
+  fusedTrainSerial: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainWorkgroup: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainSubgroup: { module: 'fusedSubgroup', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
 } as const satisfies Record<string, KernelInfo>;
 
 export type KernelName = keyof typeof KERNELS;
@@ -239,7 +261,9 @@ export class KernelLibrary {
     const info: KernelInfo = KERNELS[kernel];
     const constants: Record<string, number> = {};
     for (const name of info.constants) {
-      constants[name] = overrides[name] ?? (name === 'ACTIVATION' ? ACTIVATION_CODES.identity : KERNEL_CONSTANTS[name]);
+      const value = overrides[name] ?? (name === 'ACTIVATION' ? ACTIVATION_CODES.identity : name in KERNEL_CONSTANTS ? KERNEL_CONSTANTS[name as keyof typeof KERNEL_CONSTANTS] : undefined);
+      if (value === undefined) throw new Error(`pipeline ${kernel}: override constant ${name} has no default and was not given`);
+      constants[name] = value;
     }
     const key = `${kernel} ${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);

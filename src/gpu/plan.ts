@@ -1,12 +1,36 @@
 // How a training run is laid out on the GPU, from the sizes and the device limits alone (pure, so it is
 // tested without a GPU): parameter packing, the chunks a batch is processed in when its activations do not
-// fit one storage binding, the segments a data set is split into, and the rows of gradient partial sums.
+// fit one storage binding, the segments a data set is split into, and the rows of gradient partial sums;
+// and which path runs: the fused trainer (shaders/fused.wgsl) when the model, its gradients and optimizer
+// state fit one workgroup's memory, else the general path.
 
-import { layerCount, type MlpSpec } from '../model/mlp.ts';
+import type { OptimizerKind } from '../cpu/optimizer.ts';
+import { layerCount, parameterCount, type MlpSpec } from '../model/mlp.ts';
 import { MAX_WORKGROUPS_PER_DIMENSION, STATS_BLOCK } from './kernels.ts';
+
+/** The two ways of running a training step: see src/gpu/gpuTrainer.ts. */
+export const GPU_PATHS = ['fused', 'general'] as const;
+export type GpuPath = (typeof GPU_PATHS)[number];
 
 /** Every knob of the GPU trainer, with its default. */
 export interface GpuTrainerSettings {
+  /**
+   * Which path trains: `fused` (one dispatch runs many epochs in one workgroup; shaders/fused.wgsl),
+   * `general` (a few dispatches per step, any size), or `auto`: fused when the model fits a workgroup
+   * (planFused) and an epoch's work is at most fusedMaxEpochWork, else general. A forced `fused` that does
+   * not fit throws a PlanError naming the limit.
+   */
+  path: 'auto' | GpuPath;
+  /**
+   * Fused path: epochs per dispatch, 0 = from a work estimate (FUSED_DISPATCH_WORK), so that no single
+   * dispatch runs long enough to trip a GPU watchdog. Several dispatches go in one submission.
+   */
+  fusedEpochsPerDispatch: number;
+  /**
+   * `auto` takes the fused path only up to this much work per epoch, in multiply-adds ((3 train + 1 test
+   * samples) x parameters): one workgroup leaves most of a GPU idle, so big data sets go the general way.
+   */
+  fusedMaxEpochWork: number;
   /** Epochs between history readbacks inside one train() call; each readback waits for the GPU. */
   readbackEvery: number;
   /** Most training steps encoded in one queue submission (bounds the per-step record buffer). */
@@ -29,7 +53,10 @@ export interface GpuTrainerSettings {
 }
 
 export const DEFAULT_GPU_TRAINER_SETTINGS: Readonly<GpuTrainerSettings> = {
-  readbackEvery: 100,
+  path: 'auto',
+  fusedEpochsPerDispatch: 0,
+  fusedMaxEpochWork: 1 << 22,
+  readbackEvery: 1000,
   stepsPerSubmit: 1024,
   gradChunk: 1024,
   evalChunk: 16384,
@@ -192,5 +219,143 @@ export function planTraining(spec: MlpSpec, trainSize: number, testSize: number,
     trainSegment: segmentSize(trainSize, spec.layers[0], bindingBytes, trainChunk),
     testSegment: segmentSize(Math.max(testSize, 1), spec.layers[0], bindingBytes, testChunk),
     bindingBytes,
+  };
+}
+
+// ---- The fused path ----
+
+/** Most layers the fused kernel takes (shaders/fused.wgsl MAX_FUSED_LAYERS). */
+export const MAX_FUSED_LAYERS = 8;
+
+/**
+ * Work (multiply-adds, as fusedEpochWork counts them) one fused dispatch may hold when
+ * fusedEpochsPerDispatch is 0: 2^28 is some 2,000 epochs of the 2-12-5 assignment, tens of milliseconds on
+ * one workgroup of a GPU, far below any watchdog (Windows' is 2 s).
+ */
+export const FUSED_DISPATCH_WORK = 2 ** 28;
+
+/** Most Adam steps one train() chunk's table of bias corrections holds (8 bytes a step). */
+export const FUSED_MAX_TABLE_STEPS = 1 << 20;
+
+/** One layer as the fused kernel sees it (FusedLayer in shaders/fused.wgsl). */
+export interface FusedLayer {
+  inSize: number;
+  outSize: number;
+  /** Offsets of W (out, in) and b (out) in the packed parameters. */
+  wOffset: number;
+  bOffset: number;
+  /** First scratch slot of the layer's input, its z (then dZ), and its a (the next layer's input). */
+  inSlot: number;
+  zSlot: number;
+  aSlot: number;
+}
+
+/** Words of optimizer state per parameter. */
+export function stateArrays(kind: OptimizerKind): number {
+  return kind === 'adam' ? 2 : kind === 'momentum' ? 1 : 0;
+}
+
+/**
+ * The fused kernel's per-sample scratch: x (inputs), then per layer its z and, below the last layer, its a.
+ * Returns the layer table and the slots per sample.
+ */
+export function fusedLayers(spec: MlpSpec): { layers: FusedLayer[]; slotWords: number } {
+  const params = paramLayout(spec);
+  const layers: FusedLayer[] = [];
+  let slot = spec.layers[0];
+  let inSlot = 0;
+  for (let l = 0; l < layerCount(spec); l++) {
+    const outSize = spec.layers[l + 1];
+    const zSlot = slot;
+    slot += outSize;
+    const hidden = l + 1 < layerCount(spec);
+    const aSlot = hidden ? slot : 0;
+    if (hidden) slot += outSize;
+    layers.push({ inSize: spec.layers[l], outSize, wOffset: params.weightOffsets[l], bOffset: params.biasOffsets[l], inSlot, zSlot, aSlot });
+    inSlot = aSlot;
+  }
+  return { layers, slotWords: slot };
+}
+
+/**
+ * Bytes of workgroup memory the fused kernel declares with `lanes` invocations: parameters and gradients
+ * (P each), optimizer state (at least one word), the scratch of every lane, and a loss and a count per lane.
+ */
+export function fusedWorkgroupBytes(spec: MlpSpec, kind: OptimizerKind, lanes: number): number {
+  const P = parameterCount(spec);
+  return 4 * (2 * P + Math.max(1, stateArrays(kind) * P) + fusedLayers(spec).slotWords * lanes + 2 * lanes);
+}
+
+/** Multiply-adds of one fused epoch, roughly: forward, backward and gradient per train sample, forward per test sample. */
+export function fusedEpochWork(spec: MlpSpec, trainSize: number, testSize: number): number {
+  return (3 * trainSize + testSize) * parameterCount(spec);
+}
+
+export interface FusedLimits {
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+}
+
+/** Why the fused kernel with `lanes` invocations cannot run this model here, or null when it can. */
+export function fusedIneligibility(spec: MlpSpec, trainSize: number, testSize: number, kind: OptimizerKind, lanes: number, device: FusedLimits, settings: Pick<GpuTrainerSettings, 'maxBindingBytes'>): string | null {
+  const L = layerCount(spec);
+  if (L > MAX_FUSED_LAYERS) return `${L} layers, more than the fused kernel's ${MAX_FUSED_LAYERS}`;
+  if (lanes > device.maxComputeInvocationsPerWorkgroup) return `${lanes} invocations per workgroup, more than the device's maxComputeInvocationsPerWorkgroup (${device.maxComputeInvocationsPerWorkgroup})`;
+  const bytes = fusedWorkgroupBytes(spec, kind, lanes);
+  if (bytes > device.maxComputeWorkgroupStorageSize) {
+    return `layers [${spec.layers.join(',')}] with ${kind} need ${bytes} bytes of workgroup memory (parameters, gradients, optimizer state and ${lanes} samples' activations), more than the device's maxComputeWorkgroupStorageSize (${device.maxComputeWorkgroupStorageSize})`;
+  }
+  const bindingBytes = Math.min(device.maxStorageBufferBindingSize, device.maxBufferSize, settings.maxBindingBytes);
+  const dataBytes = fusedDataLayout(spec.layers[0], trainSize, testSize).words * 4;
+  if (dataBytes > bindingBytes) return `the train and test sets take ${dataBytes} bytes, more than one storage binding holds (${bindingBytes})`;
+  return null;
+}
+
+/** Word offsets of the fused kernel's one data buffer: train x, train y, test x, test y, each 256-byte aligned. */
+export function fusedDataLayout(inputs: number, trainSize: number, testSize: number): { trainX: number; trainY: number; testX: number; testY: number; words: number } {
+  const align = (words: number) => Math.ceil(words / 64) * 64;
+  const trainX = 0;
+  const trainY = align(trainX + trainSize * inputs);
+  const testX = align(trainY + trainSize);
+  const testY = align(testX + testSize * inputs);
+  return { trainX, trainY, testX, testY, words: Math.max(1, testY + testSize) };
+}
+
+/** How the fused path runs a training run. */
+export interface FusedPlan {
+  layers: FusedLayer[];
+  slotWords: number;
+  /** Invocations of the kernel (1 for the serial variant). */
+  lanes: number;
+  workgroupBytes: number;
+  stateWords: number;
+  /** Epochs per dispatch, and per train() chunk (one submission, one readback). */
+  epochsPerDispatch: number;
+  chunkEpochs: number;
+}
+
+/**
+ * The fused path's layout for a run, or a PlanError saying which limit it exceeds. `lanes`: invocations of
+ * the chosen kernel variant; `steps`: batches per epoch.
+ */
+export function planFused(spec: MlpSpec, trainSize: number, testSize: number, steps: number, kind: OptimizerKind, lanes: number, device: FusedLimits, settings: GpuTrainerSettings): FusedPlan {
+  const reason = fusedIneligibility(spec, trainSize, testSize, kind, lanes, device, settings);
+  if (reason) throw new PlanError(`the fused path cannot run this model here: ${reason}`);
+  const { fusedEpochsPerDispatch: requested } = settings;
+  if (!Number.isInteger(requested) || requested < 0) throw new PlanError(`fusedEpochsPerDispatch must be a non-negative integer, got ${requested}`);
+  const epochsPerDispatch = requested > 0 ? requested : Math.max(1, Math.floor(FUSED_DISPATCH_WORK / fusedEpochWork(spec, trainSize, testSize)));
+  // Adam's table of bias corrections holds the chunk's steps.
+  const tableEpochs = kind === 'adam' ? Math.max(1, Math.floor(FUSED_MAX_TABLE_STEPS / steps)) : Infinity;
+  const { layers, slotWords } = fusedLayers(spec);
+  return {
+    layers,
+    slotWords,
+    lanes,
+    workgroupBytes: fusedWorkgroupBytes(spec, kind, lanes),
+    stateWords: stateArrays(kind) * parameterCount(spec),
+    epochsPerDispatch,
+    chunkEpochs: Math.min(settings.readbackEvery, tableEpochs),
   };
 }

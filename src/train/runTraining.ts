@@ -77,6 +77,47 @@ export interface TrainingResult {
   boundaries: Float32Array[];
 }
 
+/** The part of a data split and a run that model.json records under "training" (CLI and page alike). */
+export interface TrainingRecordFields {
+  split: DataSplit;
+  spec: MlpSpec;
+  optimizer: OptimizerConfig;
+  batchSize: number;
+  seed: number;
+  standardized: boolean;
+  trainer: Trainer;
+  /** What else reproduces the data (e.g. noise and dataSeed of a synthetic set). */
+  dataRecord?: Record<string, unknown>;
+  /** The training record of the model this run continued from. */
+  continuedFrom?: Record<string, unknown>;
+}
+
+/** model.json's "training" record: enough to know how the model was made and to redo it. */
+export function trainingRecord(f: TrainingRecordFields): Record<string, unknown> {
+  return {
+    data: f.split.train.name,
+    trainSize: f.split.train.size,
+    testSize: f.split.test.size,
+    layers: f.spec.layers,
+    activation: f.spec.activation,
+    optimizer: f.optimizer,
+    batchSize: f.batchSize,
+    epochs: f.trainer.epochsDone,
+    seed: f.seed,
+    standardize: f.standardized,
+    backend: f.trainer.backend,
+    device: f.trainer.deviceName,
+    ...f.dataRecord,
+    ...(f.continuedFrom ? { continuedFrom: f.continuedFrom } : {}),
+  };
+}
+
+/** Epochs a model.json says its model was trained for (0 when it does not say). */
+export function trainedEpochs(model: Model): number {
+  const epochs = Number(model.training.epochs);
+  return Number.isInteger(epochs) && epochs > 0 ? epochs : 0;
+}
+
 /** Checks that the data fits the model: input width and every label below the output size. */
 export function checkDataFitsModel(data: Dataset, spec: MlpSpec, modelName: string): void {
   const inputs = spec.layers[0];
@@ -130,6 +171,8 @@ export async function runTraining(
     optimizer: config.optimizer,
     batchSize: config.batchSize,
     shuffleSeed: config.seed,
+    // Continuing a saved model resumes its epoch numbering and shuffling (optimizer moments restart).
+    startEpoch: hooks.init ? trainedEpochs(hooks.init) : 0,
   };
   const acquireGpu = hooks.acquireGpu ?? (async () => {
     const { NoGpuError } = await import('../gpu/device.ts');
@@ -162,22 +205,17 @@ export async function runTraining(
       params,
       classNames: hooks.init?.classNames ?? [...train.classNames, ...Array.from({ length: spec.layers[spec.layers.length - 1] - train.classes }, (_, c) => String(train.classes + c))],
       standardization,
-      training: {
-        data: train.name,
-        trainSize: train.size,
-        testSize: split.test.size,
-        layers: spec.layers,
-        activation: spec.activation,
+      training: trainingRecord({
+        split,
+        spec,
         optimizer: config.optimizer,
         batchSize: config.batchSize,
-        epochs: (hooks.init?.training.epochs as number | undefined ?? 0) + config.epochs,
         seed: config.seed,
-        standardize: standardization !== null,
-        backend: trainer.backend,
-        device: trainer.deviceName,
-        ...hooks.dataRecord,
-        ...(hooks.init ? { continuedFrom: hooks.init.training } : {}),
-      },
+        standardized: standardization !== null,
+        trainer,
+        dataRecord: hooks.dataRecord,
+        continuedFrom: hooks.init?.training,
+      }),
     };
     return {
       model,

@@ -68,6 +68,18 @@ describe('wgtrain train', () => {
     expect(cont.training.epochs).toBe(20);
   });
 
+  it('--init resumes a mini-batch run exactly where it stopped (epoch numbering and shuffling go on)', async () => {
+    const common = ['train', '--backend', 'cpu', '--batch', '64', '--quiet'];
+    expect((await cli(...common, '--epochs', '12', '--out', p('straight'))).code).toBe(0);
+    expect((await cli(...common, '--epochs', '5', '--out', p('first'))).code).toBe(0);
+    expect((await cli(...common, '--epochs', '7', '--init', p('first/model.json'), '--out', p('second'))).code).toBe(0);
+    const straight = JSON.parse(readFileSync(p('straight/model.json'), 'utf8'));
+    const second = JSON.parse(readFileSync(p('second/model.json'), 'utf8'));
+    expect(second.weights).toEqual(straight.weights);
+    expect(second.training.epochs).toBe(12);
+    expect(readFileSync(p('second/history.csv'), 'utf8').split('\n')[1]).toMatch(/^6,/);
+  });
+
   it('eval reads the model back with the same accuracy', async () => {
     const r = await cli('eval', '--model', p('run/model.json'), '--data', 'rings5', '--json');
     expect(r.code, r.err).toBe(0);

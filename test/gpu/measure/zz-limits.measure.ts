@@ -7,7 +7,7 @@ for (const a of ['swiftshader', 'llvmpipe'] as const) {
   console.log(a, ctx.adapterName, [...ctx.device.features], l.maxStorageBuffersPerShaderStage, l.maxComputeWorkgroupStorageSize, l.maxComputeInvocationsPerWorkgroup, l.minStorageBufferOffsetAlignment, l.minUniformBufferOffsetAlignment, l.maxUniformBufferBindingSize);
   const gpu = (ctx as any).gpuOwner as GPU;
   const ad = await gpu.requestAdapter(a === 'llvmpipe' ? { featureLevel: 'compatibility' } : undefined);
-  console.log([...ad!.features], ad!.limits.maxStorageBuffersPerShaderStage, ad!.limits.maxComputeWorkgroupStorageSize, JSON.stringify(ad!.info));
+  console.log(ad!.info.subgroupMinSize, ad!.info.subgroupMaxSize, (ad!.info as any).isFallbackAdapter);
   ctx.destroy();
 }
 });
