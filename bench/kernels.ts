@@ -12,6 +12,7 @@ import { BufferOwner, UniformRecord } from '../src/gpu/buffers.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsWorkgroups, KERNEL_PROFILES, KernelLibrary, type KernelName, type KernelProfile } from '../src/gpu/kernels.ts';
 import { makeRng } from '../src/random.ts';
+import { errorLine } from './errors.ts';
 import { GpuTimer, stats, timeMs, type Stats } from './timing.ts';
 import type { Tf } from './systems/tfjs.ts';
 import type * as TfCore from '@tensorflow/tfjs-core';
@@ -38,7 +39,7 @@ export function kernelShapes(quick: boolean): MatmulShape[] {
   return [
     { n: 100_000, inSize: 12, outSize: 5, note: 'W2 output layer (narrow)' },
     { n: 256, inSize: 784, outSize: 128, note: 'W4 first layer (one batch)' },
-    { n: 16_384, inSize: 256, outSize: 256, note: 'W3 middle layer' },
+    { n: 4096, inSize: 256, outSize: 256, note: 'W3 middle layer, a quarter of its samples' },
     { n: 16_384, inSize: 1024, outSize: 1024, note: 'big square', hardwareOnly: true },
   ];
 }
@@ -75,13 +76,14 @@ export interface OverheadRow {
   device: string;
   adapter: string;
   software: boolean;
-  /** One pass of many no-op dispatches: wall and GPU time per dispatch, microseconds. */
-  perDispatchUs: number;
+  /** Repeats of one pass of `dispatches` no-op dispatches: wall time per dispatch, microseconds. */
+  perDispatchUs: Stats;
+  /** The same from timestamp queries around the pass (median over repeats). */
   gpuPerDispatchUs: number | null;
-  /** Many submissions of one no-op dispatch each, back to back: wall time per submission. */
-  perSubmitUs: number;
-  /** One submission of one no-op dispatch, then waiting for it: wall time per round trip (median). */
-  roundTripUs: number;
+  /** Repeats of `submissions` submissions of one no-op dispatch each, back to back: wall time per submission. */
+  perSubmitUs: Stats;
+  /** One submission of one no-op dispatch, then waiting for it: wall time per round trip. */
+  roundTripUs: Stats;
   dispatches: number;
   submissions: number;
 }
@@ -94,6 +96,8 @@ export interface KernelBudget {
   rowMs: number;
   /** Tiled kernels on a CPU-emulated adapter are skipped above this many FLOPs (20-50x slower there). */
   softwareTiledMaxFlops: number;
+  /** Any kernel on a CPU-emulated adapter is skipped above this many FLOPs (seconds a call there). */
+  softwareMaxFlops: number;
 }
 
 // ---- Inputs and the float64 oracle ----
@@ -261,7 +265,12 @@ export async function gpuKernelRows(ctx: GpuContext, device: string, adapter: st
           partial: owner.create('partial sums', rowsOfPartials * P * 4, S | GPUBufferUsage.COPY_SRC, nan(rowsOfPartials * P)),
           dA: owner.create('dA', n * inSize * 4, S | GPUBufferUsage.COPY_SRC, nan(n * inSize)),
         };
-        const uniform = (record: UniformRecord) => owner.create('sizes', record.data.byteLength, GPUBufferUsage.UNIFORM, record.data);
+        // Sizes records padded with zeros to 256 bytes, so a struct that grows a trailing field still binds.
+        const uniform = (record: UniformRecord) => {
+          const bytes = new Uint8Array(256);
+          bytes.set(record.data);
+          return owner.create('sizes', bytes.byteLength, GPUBufferUsage.UNIFORM, bytes);
+        };
         for (const profile of [KERNEL_PROFILES.naive, KERNEL_PROFILES.tiled]) {
           for (const family of FAMILIES) {
             const kernel = FAMILY_KERNEL[family](profile);
@@ -270,6 +279,11 @@ export async function gpuKernelRows(ctx: GpuContext, device: string, adapter: st
             if (ctx.isSoftware && profile.name === 'tiled' && row.flops > budget.softwareTiledMaxFlops) {
               row.status = 'skipped';
               row.reason = `tiled kernels on a CPU-emulated adapter run 20-50x slower than naive (src/gpu/kernels.ts); skipped above ${budget.softwareTiledMaxFlops.toExponential(0)} FLOP`;
+              continue;
+            }
+            if (ctx.isSoftware && row.flops > budget.softwareMaxFlops) {
+              row.status = 'skipped';
+              row.reason = `CPU-emulated adapter: skipped above ${budget.softwareMaxFlops.toExponential(1)} FLOP a call to bound the run`;
               continue;
             }
             try {
@@ -284,7 +298,7 @@ export async function gpuKernelRows(ctx: GpuContext, device: string, adapter: st
                 output = b.z;
                 outputFloats = n * outSize;
               } else if (family === 'gradWeights') {
-                const sizes = new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(0).u32(outSize * inSize).u32(P).u32(GRAD_CHUNK).u32(0);
+                const sizes = new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(0).u32(outSize * inSize).u32(P).u32(GRAD_CHUNK).u32(0).u32(0);
                 resources = [b.partial, b.dZ, b.x, uniform(sizes)];
                 workgroups = gradWeightsWorkgroups(profile.gradWeights, n, outSize, inSize, GRAD_CHUNK, c);
                 output = b.partial;
@@ -340,7 +354,7 @@ export async function gpuKernelRows(ctx: GpuContext, device: string, adapter: st
               finish(row, timed, gpuMs);
             } catch (error) {
               row.status = 'failed';
-              row.reason = (error as Error).message;
+              row.reason = errorLine(error);
             }
             log(kernelLine(row));
           }
@@ -376,8 +390,10 @@ export async function dispatchOverhead(ctx: GpuContext, device: string, adapter:
   const pipeline = await KernelLibrary.for(ctx).pipeline('noop');
   const bindGroup = ctx.device.createBindGroup({ label: 'bench noop', layout: pipeline.getBindGroupLayout(0), entries: [] });
   const timer = ctx.hasTimestamps ? new GpuTimer(ctx.device, 'noop', 2) : null;
-  const dispatches = quick ? 200 : 2000;
-  const submissions = quick ? 50 : 300;
+  // CPU-emulated adapters vary a lot from one pass to the next (thread-pool scheduling): several repeats.
+  const repeats = quick ? 3 : 7;
+  const dispatches = quick ? 100 : 500;
+  const submissions = quick ? 30 : 100;
   const encode = (count: number, writes?: GPUComputePassTimestampWrites) => {
     const encoder = ctx.device.createCommandEncoder({ label: 'bench noop' });
     const pass = encoder.beginComputePass({ label: 'bench noop', ...(writes ? { timestampWrites: writes } : {}) });
@@ -387,37 +403,37 @@ export async function dispatchOverhead(ctx: GpuContext, device: string, adapter:
     pass.end();
     return encoder.finish();
   };
-  try {
-    // Warm-up.
-    ctx.device.queue.submit([encode(10)]);
+  const submitAndWait = async (buffers: GPUCommandBuffer[]) => {
+    for (const b of buffers) ctx.device.queue.submit([b]);
     await ctx.device.queue.onSubmittedWorkDone();
-    const many = await timeMs(async () => {
-      ctx.device.queue.submit([encode(dispatches, timer?.timestampWrites())]);
-      await ctx.device.queue.onSubmittedWorkDone();
-    });
-    const gpu = timer ? await timer.read() : null;
-    const backToBack = await timeMs(async () => {
-      for (let s = 0; s < submissions; s++) ctx.device.queue.submit([encode(1)]);
-      await ctx.device.queue.onSubmittedWorkDone();
-    });
+  };
+  try {
+    await submitAndWait([encode(10)]); // warm-up
+    const perDispatch: number[] = [];
+    const gpuPerDispatch: number[] = [];
+    const perSubmit: number[] = [];
     const trips: number[] = [];
-    for (let s = 0; s < Math.min(submissions, 100); s++) {
-      trips.push(
-        await timeMs(async () => {
-          ctx.device.queue.submit([encode(1)]);
-          await ctx.device.queue.onSubmittedWorkDone();
-        }),
-      );
+    for (let r = 0; r < repeats; r++) {
+      timer?.reset();
+      const one = encode(dispatches, timer?.timestampWrites());
+      perDispatch.push(((await timeMs(() => submitAndWait([one]))) / dispatches) * 1000);
+      if (timer) gpuPerDispatch.push(((await timer.read()).ms / dispatches) * 1000);
+      const many = Array.from({ length: submissions }, () => encode(1));
+      perSubmit.push(((await timeMs(() => submitAndWait(many))) / submissions) * 1000);
+      for (let t = 0; t < 10; t++) {
+        const single = encode(1);
+        trips.push((await timeMs(() => submitAndWait([single]))) * 1000);
+      }
     }
     ctx.check();
     return {
       device,
       adapter,
       software: ctx.isSoftware,
-      perDispatchUs: (many / dispatches) * 1000,
-      gpuPerDispatchUs: gpu ? (gpu.ms / dispatches) * 1000 : null,
-      perSubmitUs: (backToBack / submissions) * 1000,
-      roundTripUs: stats(trips).median * 1000,
+      perDispatchUs: stats(perDispatch),
+      gpuPerDispatchUs: timer ? stats(gpuPerDispatch).median : null,
+      perSubmitUs: stats(perSubmit),
+      roundTripUs: stats(trips),
       dispatches,
       submissions,
     };
@@ -485,6 +501,12 @@ export async function tfjsKernelRows(tf: Tf, system: string, device: string, ada
         }[family];
         const row = baseRow(system, device, adapter, software, family, spec.text, inp.shape);
         rows.push(row);
+        if (software && row.flops > budget.softwareMaxFlops) {
+          row.status = 'skipped';
+          row.reason = `CPU-emulated adapter: skipped above ${budget.softwareMaxFlops.toExponential(1)} FLOP a call to bound the run`;
+          log(kernelLine(row));
+          continue;
+        }
         try {
           // Check (and warm up): one call, read back, compare sampled elements with the oracle (no bias).
           const first = spec.f();
@@ -513,7 +535,7 @@ export async function tfjsKernelRows(tf: Tf, system: string, device: string, ada
           }
         } catch (error) {
           row.status = 'failed';
-          row.reason = (error as Error).message;
+          row.reason = errorLine(error);
         }
         log(kernelLine(row));
       }

@@ -113,6 +113,34 @@ fn activateDerivative(z: f32) -> f32 {
   }
 }
 
+/**
+ * (act(z), act'(z)) with the work they share done once: bit for bit (activate(z), activateDerivative(z))
+ * (softplus and its derivative sigmoid share exp(-|z|), tanh' and sigmoid' reuse the value). For the
+ * fused trainer, which keeps act'(z) from the forward pass for the backward one.
+ */
+fn activateWithDerivative(z: f32) -> vec2<f32> {
+  switch ACTIVATION {
+    case ACT_SOFTPLUS: {
+      let e = exp(-abs(z));
+      return vec2<f32>(max(z, 0.0) + log1pUnit(e), select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0));
+    }
+    case ACT_RELU: {
+      return vec2<f32>(select(0.0, z, z > 0.0), select(0.0, 1.0, z > 0.0));
+    }
+    case ACT_TANH: {
+      let t = tanhStable(z);
+      return vec2<f32>(t, 1.0 - t * t);
+    }
+    case ACT_SIGMOID: {
+      let s = sigmoid(z);
+      return vec2<f32>(s, s * (1.0 - s));
+    }
+    default: {
+      return vec2<f32>(z, 1.0);
+    }
+  }
+}
+
 /** Index of this invocation in a 1-D range laid out over a 2-D grid of workgroups (x then y). */
 fn flatIndex(id: vec3<u32>, groups: vec3<u32>) -> u32 {
   return id.y * groups.x * ELEMENTWISE_WORKGROUP + id.x;

@@ -8,45 +8,55 @@
 // the bias, then the activation), softmaxCrossEntropy's loss and gradient, the input gradient times act'
 // of matmulGradInputActivationBackwardNaive (outputs in increasing order), the weight and bias gradients
 // of matmulGradWeightsNaive (samples of the batch in increasing order, one float32 sum per parameter) and
-// the sgd/momentum/adam updates of optimizer.wgsl. Only the loss sums differ from the general path's
-// (see FUSED_LOSS_BLOCK). The host puts step.wgsl, shuffle.wgsl (shuffledIndex) and activation.wgsl
-// (activate, activateDerivative, ACTIVATION) in front of this file.
+// the sgd/momentum/adam steps of optimizer.wgsl. Only the loss sums differ from the general path's
+// (see FUSED_LOSS_BLOCK). The host puts step.wgsl, shuffle.wgsl (shuffledIndex), activation.wgsl
+// (activate, activateDerivative, ACTIVATION) and optimizer.wgsl (OptimizerSizes, the steps, OPTIMIZER)
+// in front of this file.
 //
-// Versions, one line each (src/gpu/fused.ts FUSED_VARIANTS; chooseFusedVariant picks the production one):
+// Versions, one line each (src/gpu/kernels.ts FUSED_VARIANT_NAMES; chooseFusedVariant picks the one
+// training uses):
 //   fusedTrainSerial     one invocation does everything, sample after sample: no barrier at all. (serial)
 //   fusedTrainWorkgroup  FUSED_WORKGROUP invocations, one sample each per tile of the batch; then each
 //                        invocation adds the tile's terms to the gradients it owns (p % FUSED_WORKGROUP),
 //                        in sample order; two barriers per tile, one per update. (workgroup)
-//   fusedTrainSubgroup   in fusedSubgroup.wgsl: one subgroup, one sample per invocation; gradients summed
-//                        across the tile by subgroupAdd, one barrier per update. (subgroup)
+//   fusedTrainSubgroup   in fusedSubgroup.wgsl: one subgroup, one sample per invocation, a copy of the
+//                        model per invocation; gradients summed across the tile by subgroupAdd; no
+//                        barrier. (subgroup)
+// serial and workgroup sum every gradient over the batch's samples in increasing order, as the twin and
+// the general path's naive kernels do.
 //
-// Per-sample scratch ("slots"): the sample's x (inputs), then per layer l its z (out; overwritten by dZ
-// in the backward pass) and, below the last layer, its a (out). Slot j of tile lane t is
+// Per-sample scratch ("slots"): the sample's x (inputs), then per layer l its z slot (out: act'(z) below
+// the last layer, the logits then e^(z - max) in the last; dZ after the backward pass) and, below the last
+// layer, its a (out). Slot j of tile lane t is
 // fusedScratch[j * FUSED_WORKGROUP + t]. FusedLayer.inSlot is where layer l's input starts (x or the a of
 // layer l - 1), zSlot where its z starts.
 //
 // Parameters are packed as in the general path (every layer's weights, then every layer's biases). The
 // model buffer holds [params (P) | gradients (P) | state (stateWords)]: momentum's velocity, or Adam's
-// first moments then second moments.
+// first moments then second moments. Workgroup memory holds the same (MODEL_COPIES times) from the
+// dispatch's start to its end.
+//
+// Limits (src/gpu/plan.ts planFused): every array below must fit maxComputeWorkgroupStorageSize; on
+// Mesa's llvmpipe an invocation runs at most 65535 loop iterations per dispatch (GALLIVM_LOOP_LIMIT), so
+// there a dispatch takes only as many epochs as fusedLoopIterations allows.
 
 // Most layers a fused model has (sizes of FusedSizes.layers).
 const MAX_FUSED_LAYERS: u32 = 8u;
 // Samples per float32 partial sum of the loss in fusedTrainSerial; the workgroup variants use a tile.
 const FUSED_LOSS_BLOCK: u32 = 64u;
-// Optimizer codes (src/gpu/fused.ts OPTIMIZER_CODES).
-const OPT_GD: u32 = 0u;
-const OPT_MOMENTUM: u32 = 1u;
-const OPT_ADAM: u32 = 2u;
 
 // Invocations of the workgroup variants, and lanes of the scratch (1 for fusedTrainSerial).
 override FUSED_WORKGROUP: u32 = 64u;
-// Parameters P of the model; words of optimizer state (P for momentum, 2P for Adam, at least 1).
+// Copies of the parameters, gradients and optimizer state in workgroup memory: 1, shared by every
+// invocation; or one per invocation (the subgroup version), interleaved: parameter p of lane t at
+// p * MODEL_COPIES + t (modelAt).
+override MODEL_COPIES: u32 = 1u;
+// Words of the parameters (P x MODEL_COPIES) and of optimizer state (P or 2P for momentum or Adam, times
+// MODEL_COPIES, at least 1).
 override PARAM_WORDS: u32 = 1u;
 override STATE_WORDS: u32 = 1u;
-// Scratch words per sample (src/gpu/plan.ts fusedSlots).
+// Scratch words per sample (src/gpu/plan.ts fusedLayers).
 override SLOT_WORDS: u32 = 1u;
-// Which update (OPT_*).
-override OPTIMIZER: u32 = OPT_GD;
 
 struct FusedLayer {
   inSize: u32,  // inputs of the layer
@@ -66,7 +76,7 @@ struct FusedSizes {
   batchSize: u32,     // samples per full batch; batchSize < trainSize: shuffled mini-batches
   steps: u32,         // batches per epoch
   paramCount: u32,    // P
-  weightCount: u32,   // parameters [0, weightCount) are weights (weight decay applies)
+  stateWords: u32,    // words of optimizer state in use (0, P or 2P)
   classes: u32,       // outputs of the last layer
   trainX: u32,        // word offsets into fusedData: train x (trainSize, inputs), train y (trainSize),
   trainY: u32,        //   test x (testSize, inputs), test y (testSize)
@@ -76,15 +86,9 @@ struct FusedSizes {
   pad0: u32,
   pad1: u32,
   pad2: u32,
-  lr: f32,            // optimizer: as OptimizerSizes in optimizer.wgsl
-  momentum: f32,
-  beta1: f32,
-  beta2: f32,
-  oneMinusBeta1: f32,
-  oneMinusBeta2: f32,
-  epsilon: f32,
-  weightDecay: f32,
-  layers: array<FusedLayer, MAX_FUSED_LAYERS>,
+  @align(16) optimizer: OptimizerSizes, // hyperparameters (count = P, weightCount; chunk unused)
+  @align(16) layers: array<FusedLayer, MAX_FUSED_LAYERS>, // explicit alignment: the host writes 16-byte boundaries
+
 }
 
 // One dispatch's share of a train() chunk, read at a dynamic offset.
@@ -119,6 +123,14 @@ var<workgroup> fusedScratch: array<f32, SLOT_WORDS * FUSED_WORKGROUP>;
 var<workgroup> fusedLoss: array<f32, FUSED_WORKGROUP>;
 var<workgroup> fusedCorrect: array<u32, FUSED_WORKGROUP>;
 
+/** Workgroup-memory index of parameter (gradient, state word) p as lane t sees it. */
+fn modelAt(p: u32, t: u32) -> u32 {
+  if (MODEL_COPIES == 1u) {
+    return p;
+  }
+  return p * MODEL_COPIES + t;
+}
+
 /** Scratch index of slot j of lane t. */
 fn slotAt(j: u32, t: u32) -> u32 {
   return j * FUSED_WORKGROUP + t;
@@ -126,9 +138,8 @@ fn slotAt(j: u32, t: u32) -> u32 {
 
 /** Sample of position `position` in epoch `epoch`'s order: shuffled for mini-batches, else itself. */
 fn trainSample(position: u32, epoch: u32) -> u32 {
-  let sizes = fusedSizes;
-  if (sizes.batchSize < sizes.trainSize) {
-    return shuffledIndex(position, sizes.trainSize, sizes.seed, epoch);
+  if (fusedSizes.batchSize < fusedSizes.trainSize) {
+    return shuffledIndex(position, fusedSizes.trainSize, fusedSizes.seed, epoch);
   }
   return position;
 }
@@ -146,22 +157,34 @@ fn loadSample(t: u32, xAt: u32, s: u32) {
   }
 }
 
-/** Lane t's forward: z and a of every hidden layer, the logits in the last layer's z. (matmulBiasActForwardNaive) */
+/**
+ * Lane t's forward: a and act'(z) of every hidden layer (act' in the z slot), the logits in the last
+ * layer's z. (matmulBiasActForwardNaive, then activationForward and activationBackward's act')
+ * Indices advance by their strides (FUSED_WORKGROUP in the scratch, MODEL_COPIES in the model) rather
+ * than being recomputed: CPU-emulated adapters execute every index operation as written.
+ */
 fn forwardSample(t: u32) {
   let count = fusedSizes.layerCount;
   for (var l = 0u; l < count; l++) {
     let layer = fusedSizes.layers[l];
     let hidden = l + 1u < count;
+    var w = modelAt(layer.wOffset, t);
     for (var o = 0u; o < layer.outSize; o++) {
-      let wRow = layer.wOffset + o * layer.inSize;
+      var x = slotAt(layer.inSlot, t);
       var sum = 0.0;
       for (var k = 0u; k < layer.inSize; k++) {
-        sum += fusedScratch[slotAt(layer.inSlot + k, t)] * fusedParams[wRow + k];
+        sum += fusedScratch[x] * fusedParams[w];
+        x += FUSED_WORKGROUP;
+        w += MODEL_COPIES;
       }
-      let z = sum + fusedParams[layer.bOffset + o];
-      fusedScratch[slotAt(layer.zSlot + o, t)] = z;
+      let z = sum + fusedParams[modelAt(layer.bOffset + o, t)];
       if (hidden) {
-        fusedScratch[slotAt(layer.aSlot + o, t)] = activate(z);
+        // The z slot keeps act'(z), all the backward pass needs of z.
+        let both = activateWithDerivative(z);
+        fusedScratch[slotAt(layer.aSlot + o, t)] = both.x;
+        fusedScratch[slotAt(layer.zSlot + o, t)] = both.y;
+      } else {
+        fusedScratch[slotAt(layer.zSlot + o, t)] = z;
       }
     }
   }
@@ -189,33 +212,42 @@ fn lossSample(t: u32, label: u32, scale: f32) -> SampleLoss {
       best = c;
     }
   }
+  let loss0 = fusedScratch[slotAt(zSlot + label, t)] - maxLogit;
+  // e^(z - max) replaces each logit until the sum is known (the value softmaxCrossEntropy recomputes).
   var sumExp = 0.0;
   for (var c = 0u; c < classes; c++) {
-    sumExp += exp(fusedScratch[slotAt(zSlot + c, t)] - maxLogit);
+    let at = slotAt(zSlot + c, t);
+    let e = exp(fusedScratch[at] - maxLogit);
+    fusedScratch[at] = e;
+    sumExp += e;
   }
-  let loss = log(sumExp) - (fusedScratch[slotAt(zSlot + label, t)] - maxLogit);
+  let loss = log(sumExp) - loss0;
   if (scale != 0.0) {
     for (var c = 0u; c < classes; c++) {
       let at = slotAt(zSlot + c, t);
-      let p = exp(fusedScratch[at] - maxLogit) / sumExp;
-      fusedScratch[at] = (p - select(0.0, 1.0, c == label)) * scale;
+      fusedScratch[at] = (fusedScratch[at] / sumExp - select(0.0, 1.0, c == label)) * scale;
     }
   }
   return SampleLoss(loss, select(0u, 1u, best == label));
 }
 
-/** Lane t's backward below the last layer: dZ(l-1) = (dZ(l) W(l)) * act'(z(l-1)), in place of z(l-1). */
+/** Lane t's backward below the last layer: dZ(l-1) = (dZ(l) W(l)) * act'(z(l-1)), in place of act'(z(l-1)). */
 fn backwardSample(t: u32) {
   for (var l = fusedSizes.layerCount - 1u; l > 0u; l--) {
     let layer = fusedSizes.layers[l];
     let below = fusedSizes.layers[l - 1u];
+    let wStride = layer.inSize * MODEL_COPIES;
     for (var i = 0u; i < layer.inSize; i++) {
+      var dz = slotAt(layer.zSlot, t);
+      var w = modelAt(layer.wOffset + i, t);
       var sum = 0.0;
       for (var o = 0u; o < layer.outSize; o++) {
-        sum += fusedScratch[slotAt(layer.zSlot + o, t)] * fusedParams[layer.wOffset + o * layer.inSize + i];
+        sum += fusedScratch[dz] * fusedParams[w];
+        dz += FUSED_WORKGROUP;
+        w += wStride;
       }
       let at = slotAt(below.zSlot + i, t);
-      fusedScratch[at] = sum * activateDerivative(fusedScratch[at]);
+      fusedScratch[at] = sum * fusedScratch[at];
     }
   }
 }
@@ -258,281 +290,265 @@ fn accumulateAll(t: u32) {
   let count = fusedSizes.layerCount;
   for (var l = 0u; l < count; l++) {
     let layer = fusedSizes.layers[l];
+    var g = modelAt(layer.wOffset, t);
     for (var o = 0u; o < layer.outSize; o++) {
       let dz = fusedScratch[slotAt(layer.zSlot + o, t)];
-      let wRow = layer.wOffset + o * layer.inSize;
+      var x = slotAt(layer.inSlot, t);
       for (var i = 0u; i < layer.inSize; i++) {
-        fusedGrads[wRow + i] += dz * fusedScratch[slotAt(layer.inSlot + i, t)];
+        fusedGrads[g] += dz * fusedScratch[x];
+        g += MODEL_COPIES;
+        x += FUSED_WORKGROUP;
       }
-      fusedGrads[layer.bOffset + o] += dz;
+      fusedGrads[modelAt(layer.bOffset + o, t)] += dz;
     }
   }
 }
 
-/** The optimizer step of parameter p with gradient g at table entry `stepEntry`. (optimizer.wgsl) */
-fn updateParam(p: u32, g: f32, stepEntry: u32) {
-  let sizes = fusedSizes;
-  let wd = select(0.0, sizes.weightDecay, p < sizes.weightCount);
-  let w = fusedParams[p];
+/** Lane t's optimizer step of parameter p with gradient g at table entry `stepEntry` (optimizer.wgsl). */
+fn updateParam(p: u32, t: u32, g: f32, stepEntry: u32) {
+  let o = fusedSizes.optimizer;
+  let wd = decayOf(p, o);
+  let at = modelAt(p, t);
+  let w = fusedParams[at];
   switch OPTIMIZER {
     case OPT_MOMENTUM: {
-      let v = sizes.momentum * fusedState[p] + (g + wd * w);
-      fusedState[p] = v;
-      fusedParams[p] = w - sizes.lr * v;
+      let r = momentumStep(w, fusedState[at], g, wd, o);
+      fusedParams[at] = r.x;
+      fusedState[at] = r.y;
     }
     case OPT_ADAM: {
-      let correction = fusedCorrections[stepEntry];
-      let grad = g + wd * w;
-      let m = sizes.beta1 * fusedState[p] + sizes.oneMinusBeta1 * grad;
-      let v = sizes.beta2 * fusedState[sizes.paramCount + p] + sizes.oneMinusBeta2 * grad * grad;
-      fusedState[p] = m;
-      fusedState[sizes.paramCount + p] = v;
-      fusedParams[p] = w - (sizes.lr * (m / correction.x)) / (sqrt(v / correction.y) + sizes.epsilon);
+      let second = modelAt(o.count + p, t);
+      let r = adamStep(w, fusedState[at], fusedState[second], g, wd, o, fusedCorrections[stepEntry]);
+      fusedParams[at] = r.x;
+      fusedState[at] = r.y;
+      fusedState[second] = r.z;
     }
     default: {
-      fusedParams[p] = w - sizes.lr * (g + wd * w);
+      fusedParams[at] = sgdStep(w, g, wd, o);
     }
   }
 }
 
-/** Words of optimizer state in use. */
-fn stateWords() -> u32 {
-  switch OPTIMIZER {
-    case OPT_MOMENTUM: {
-      return fusedSizes.paramCount;
-    }
-    case OPT_ADAM: {
-      return 2u * fusedSizes.paramCount;
-    }
-    default: {
-      return 0u;
-    }
-  }
-}
-
-/** Invocation t of `lanes` loads its share of the parameters and optimizer state (p % lanes == t). */
-fn loadModel(t: u32, lanes: u32) {
+/** Lane t loads parameters and state words first, first + stride, ... into its view of the model. */
+fn loadModel(t: u32, first: u32, stride: u32) {
   let count = fusedSizes.paramCount;
-  for (var p = t; p < count; p += lanes) {
-    fusedParams[p] = fusedModel[p];
+  for (var p = first; p < count; p += stride) {
+    fusedParams[modelAt(p, t)] = fusedModel[p];
   }
-  let words = stateWords();
-  for (var j = t; j < words; j += lanes) {
-    fusedState[j] = fusedModel[2u * count + j];
+  for (var j = first; j < fusedSizes.stateWords; j += stride) {
+    fusedState[modelAt(j, t)] = fusedModel[2u * count + j];
   }
 }
 
-/** Invocation t of `lanes` stores its share of the parameters and optimizer state back. */
-fn storeModel(t: u32, lanes: u32) {
+/** Lane t stores parameters and state words first, first + stride, ... of its view of the model. */
+fn storeModel(t: u32, first: u32, stride: u32) {
   let count = fusedSizes.paramCount;
-  for (var p = t; p < count; p += lanes) {
-    fusedModel[p] = fusedParams[p];
+  for (var p = first; p < count; p += stride) {
+    fusedModel[p] = fusedParams[modelAt(p, t)];
   }
-  let words = stateWords();
-  for (var j = t; j < words; j += lanes) {
-    fusedModel[2u * count + j] = fusedState[j];
+  for (var j = first; j < fusedSizes.stateWords; j += stride) {
+    fusedModel[2u * count + j] = fusedState[modelAt(j, t)];
   }
+}
+
+// ---- The epoch loop, shared by the versions ----
+//
+// An epoch is `passes` passes over samples: the train batches k = 0 .. steps - 1 (forward, loss, backward,
+// gradient sums, then the update), then the test set (forward and loss). Each version has exactly one call
+// of processSample, so that the per-sample code is compiled once (SwiftShader compiles every call site).
+// A gradientsOnly dispatch runs pass 0 of one epoch and stores the gradients instead of updating.
+
+/** Passes of one epoch: the batches, then the test set when there is one (gradientsOnly: the first batch). */
+fn passCount() -> u32 {
+  if (fusedDispatch.gradientsOnly != 0u) {
+    return 1u;
+  }
+  return fusedSizes.steps + select(0u, 1u, fusedSizes.testSize > 0u);
+}
+
+/** Samples of pass k. */
+fn passSize(k: u32) -> u32 {
+  if (k < fusedSizes.steps) {
+    return batchCount(k);
+  }
+  return fusedSizes.testSize;
+}
+
+/**
+ * Sample j of pass k of epoch `epoch` into lane t: train batches take position k * batchSize + j of the
+ * epoch's order, with the gradient of the mean loss (scale 1 / n) backpropagated; the test pass sample j,
+ * forward and loss only.
+ */
+fn processSample(t: u32, k: u32, j: u32, n: u32, epoch: u32) -> SampleLoss {
+  let training = k < fusedSizes.steps;
+  var s = j;
+  var xAt = fusedSizes.testX;
+  var yAt = fusedSizes.testY;
+  var scale = 0.0;
+  if (training) {
+    s = trainSample(k * fusedSizes.batchSize + j, epoch);
+    xAt = fusedSizes.trainX;
+    yAt = fusedSizes.trainY;
+    scale = 1.0 / f32(n);
+  }
+  loadSample(t, xAt, s);
+  forwardSample(t);
+  let r = lossSample(t, fusedData[yAt + s], scale);
+  if (training) {
+    backwardSample(t);
+  }
+  return r;
+}
+
+/** Running loss sums of an epoch: train and test. */
+struct EpochTotals {
+  trainLoss: f32,
+  trainCorrect: u32,
+  testLoss: f32,
+  testCorrect: u32,
+}
+
+/** Adds a block's sums to the train or the test totals. */
+fn addBlock(totals: ptr<function, EpochTotals>, training: bool, loss: f32, correct: u32) {
+  if (training) {
+    (*totals).trainLoss += loss;
+    (*totals).trainCorrect += correct;
+  } else {
+    (*totals).testLoss += loss;
+    (*totals).testCorrect += correct;
+  }
+}
+
+/**
+ * Writes the epoch's record (lane 0), or after a gradientsOnly pass lane t's gradients first, first +
+ * stride, ...
+ */
+fn finishEpoch(t: u32, first: u32, stride: u32, e: u32, totals: EpochTotals) {
+  let job = fusedDispatch;
+  if (job.gradientsOnly != 0u) {
+    for (var p = first; p < fusedSizes.paramCount; p += stride) {
+      fusedModel[fusedSizes.paramCount + p] = fusedGrads[modelAt(p, t)];
+    }
+  } else if (t == 0u) {
+    fusedHistory[job.historySlot + e] = FusedEpochStats(totals.trainLoss, totals.trainCorrect, totals.testLoss, totals.testCorrect);
+  }
+}
+
+/** Epochs this dispatch runs. */
+fn epochCount() -> u32 {
+  return select(fusedDispatch.epochs, 1u, fusedDispatch.gradientsOnly != 0u);
 }
 
 // ---- fusedTrainSerial: one invocation, no barriers ----
 
-/** Loss sums of a pass over samples, in blocks of FUSED_LOSS_BLOCK. */
-struct LossTotals {
-  lossSum: f32,
-  correct: u32,
-}
-
-/** The test set's loss and right predictions at the current parameters (lane 0, serially). */
-fn testSerial() -> LossTotals {
-  let sizes = fusedSizes;
-  var total = 0.0;
-  var block = 0.0;
-  var correct = 0u;
-  for (var s = 0u; s < sizes.testSize; s++) {
-    loadSample(0u, sizes.testX, s);
-    forwardSample(0u);
-    let r = lossSample(0u, fusedData[sizes.testY + s], 0.0);
-    block += r.loss;
-    correct += r.correct;
-    if ((s + 1u) % FUSED_LOSS_BLOCK == 0u || s + 1u == sizes.testSize) {
-      total += block;
-      block = 0.0;
-    }
-  }
-  return LossTotals(total, correct);
-}
-
-/** Batch k of epoch `epoch`: gradients summed sample by sample into fusedGrads; returns the loss sums. */
-fn batchSerial(k: u32, epoch: u32) -> LossTotals {
-  let sizes = fusedSizes;
-  let n = batchCount(k);
-  let scale = 1.0 / f32(n);
-  for (var p = 0u; p < sizes.paramCount; p++) {
-    fusedGrads[p] = 0.0;
-  }
-  var total = 0.0;
-  var block = 0.0;
-  var correct = 0u;
-  for (var j = 0u; j < n; j++) {
-    let s = trainSample(k * sizes.batchSize + j, epoch);
-    loadSample(0u, sizes.trainX, s);
-    forwardSample(0u);
-    let r = lossSample(0u, fusedData[sizes.trainY + s], scale);
-    backwardSample(0u);
-    accumulateAll(0u);
-    block += r.loss;
-    correct += r.correct;
-    if ((j + 1u) % FUSED_LOSS_BLOCK == 0u || j + 1u == n) {
-      total += block;
-      block = 0.0;
-    }
-  }
-  return LossTotals(total, correct);
-}
-
 @compute @workgroup_size(1)
 fn fusedTrainSerial() {
-  let sizes = fusedSizes;
   let job = fusedDispatch;
-  loadModel(0u, 1u);
-  if (job.gradientsOnly != 0u) {
-    _ = batchSerial(0u, job.firstEpoch);
-    for (var p = 0u; p < sizes.paramCount; p++) {
-      fusedModel[sizes.paramCount + p] = fusedGrads[p];
-    }
-    return;
-  }
-  for (var e = 0u; e < job.epochs; e++) {
+  let count = fusedSizes.paramCount;
+  loadModel(0u, 0u, 1u);
+  for (var e = 0u; e < epochCount(); e++) {
     let epoch = job.firstEpoch + e;
-    var trainLoss = 0.0;
-    var trainCorrect = 0u;
-    for (var k = 0u; k < sizes.steps; k++) {
-      let r = batchSerial(k, epoch);
-      trainLoss += r.lossSum;
-      trainCorrect += r.correct;
-      let stepEntry = job.stepBase + e * sizes.steps + k;
-      for (var p = 0u; p < sizes.paramCount; p++) {
-        updateParam(p, fusedGrads[p], stepEntry);
+    var totals = EpochTotals(0.0, 0u, 0.0, 0u);
+    for (var k = 0u; k < passCount(); k++) {
+      let training = k < fusedSizes.steps;
+      let n = passSize(k);
+      if (training) {
+        for (var p = 0u; p < count; p++) {
+          fusedGrads[p] = 0.0;
+        }
+      }
+      // Losses summed in blocks of FUSED_LOSS_BLOCK samples, then block by block.
+      var block = 0.0;
+      var correct = 0u;
+      for (var j = 0u; j < n; j++) {
+        let r = processSample(0u, k, j, n, epoch);
+        if (training) {
+          accumulateAll(0u);
+        }
+        block += r.loss;
+        correct += r.correct;
+        if ((j + 1u) % FUSED_LOSS_BLOCK == 0u || j + 1u == n) {
+          addBlock(&totals, training, block, 0u);
+          block = 0.0;
+        }
+      }
+      addBlock(&totals, training, 0.0, correct);
+      if (training && job.gradientsOnly == 0u) {
+        let stepEntry = job.stepBase + e * fusedSizes.steps + k;
+        for (var p = 0u; p < count; p++) {
+          updateParam(p, 0u, fusedGrads[p], stepEntry);
+        }
       }
     }
-    let test = testSerial();
-    fusedHistory[job.historySlot + e] = FusedEpochStats(trainLoss, trainCorrect, test.lossSum, test.correct);
+    finishEpoch(0u, 0u, 1u, e, totals);
   }
-  storeModel(0u, 1u);
+  if (job.gradientsOnly == 0u) {
+    storeModel(0u, 0u, 1u);
+  }
 }
 
 // ---- fusedTrainWorkgroup: FUSED_WORKGROUP invocations, samples across them, owners sum the gradients ----
 
-/**
- * The test set in tiles of FUSED_WORKGROUP samples: lane t forwards sample tile + t; lane 0 sums the
- * tile's losses in order. Every invocation calls it (it holds barriers); the totals are lane 0's.
- */
-fn testWorkgroup(t: u32) -> LossTotals {
-  let sizes = fusedSizes;
-  var total = 0.0;
-  var correct = 0u;
-  for (var first = 0u; first < sizes.testSize; first += FUSED_WORKGROUP) {
-    let count = min(FUSED_WORKGROUP, sizes.testSize - first);
-    if (t < count) {
-      let s = first + t;
-      loadSample(t, sizes.testX, s);
-      forwardSample(t);
-      let r = lossSample(t, fusedData[sizes.testY + s], 0.0);
-      fusedLoss[t] = r.loss;
-      fusedCorrect[t] = r.correct;
-    }
-    workgroupBarrier();
-    if (t == 0u) {
-      var block = 0.0;
-      for (var j = 0u; j < count; j++) {
-        block += fusedLoss[j];
-        correct += fusedCorrect[j];
-      }
-      total += block;
-    }
-    workgroupBarrier();
-  }
-  return LossTotals(total, correct);
-}
-
-/**
- * Batch k of epoch `epoch` in tiles: lane t forwards and backpropagates sample tile + t into its scratch,
- * then owns gradients p = t, t + FUSED_WORKGROUP, ... and adds the tile's terms to them in sample order.
- * Returns lane 0's loss sums (a partial sum per tile).
- */
-fn batchWorkgroup(t: u32, k: u32, epoch: u32) -> LossTotals {
-  let sizes = fusedSizes;
-  let n = batchCount(k);
-  let scale = 1.0 / f32(n);
-  for (var p = t; p < sizes.paramCount; p += FUSED_WORKGROUP) {
-    fusedGrads[p] = 0.0;
-  }
-  var total = 0.0;
-  var correct = 0u;
-  for (var first = 0u; first < n; first += FUSED_WORKGROUP) {
-    let count = min(FUSED_WORKGROUP, n - first);
-    if (t < count) {
-      let s = trainSample(k * sizes.batchSize + first + t, epoch);
-      loadSample(t, sizes.trainX, s);
-      forwardSample(t);
-      let r = lossSample(t, fusedData[sizes.trainY + s], scale);
-      backwardSample(t);
-      fusedLoss[t] = r.loss;
-      fusedCorrect[t] = r.correct;
-    }
-    workgroupBarrier();
-    for (var p = t; p < sizes.paramCount; p += FUSED_WORKGROUP) {
-      let term = paramTerm(p);
-      var g = fusedGrads[p];
-      for (var j = 0u; j < count; j++) {
-        g += gradientTerm(term, j);
-      }
-      fusedGrads[p] = g;
-    }
-    if (t == 0u) {
-      var block = 0.0;
-      for (var j = 0u; j < count; j++) {
-        block += fusedLoss[j];
-        correct += fusedCorrect[j];
-      }
-      total += block;
-    }
-    workgroupBarrier();
-  }
-  return LossTotals(total, correct);
-}
-
+// Each pass in tiles of FUSED_WORKGROUP samples: lane t processes sample tile + t into its scratch;
+// barrier; each lane adds the tile's terms to the gradients it owns (p = t, t + FUSED_WORKGROUP, ...) in
+// sample order, and lane 0 sums the tile's losses; barrier. After a batch, the owners update; barrier.
 @compute @workgroup_size(FUSED_WORKGROUP)
 fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32) {
-  let sizes = fusedSizes;
   let job = fusedDispatch;
-  loadModel(t, FUSED_WORKGROUP);
+  let count = fusedSizes.paramCount;
+  loadModel(t, t, FUSED_WORKGROUP);
   workgroupBarrier();
-  if (job.gradientsOnly != 0u) {
-    _ = batchWorkgroup(t, 0u, job.firstEpoch);
-    for (var p = t; p < sizes.paramCount; p += FUSED_WORKGROUP) {
-      fusedModel[sizes.paramCount + p] = fusedGrads[p];
-    }
-    return;
-  }
-  for (var e = 0u; e < job.epochs; e++) {
+  for (var e = 0u; e < epochCount(); e++) {
     let epoch = job.firstEpoch + e;
-    var trainLoss = 0.0;
-    var trainCorrect = 0u;
-    for (var k = 0u; k < sizes.steps; k++) {
-      let r = batchWorkgroup(t, k, epoch);
-      trainLoss += r.lossSum;
-      trainCorrect += r.correct;
-      let stepEntry = job.stepBase + e * sizes.steps + k;
-      for (var p = t; p < sizes.paramCount; p += FUSED_WORKGROUP) {
-        updateParam(p, fusedGrads[p], stepEntry);
+    var totals = EpochTotals(0.0, 0u, 0.0, 0u);
+    for (var k = 0u; k < passCount(); k++) {
+      let training = k < fusedSizes.steps;
+      let n = passSize(k);
+      if (training) {
+        for (var p = t; p < count; p += FUSED_WORKGROUP) {
+          fusedGrads[p] = 0.0;
+        }
       }
-      workgroupBarrier();
+      for (var first = 0u; first < n; first += FUSED_WORKGROUP) {
+        let tile = min(FUSED_WORKGROUP, n - first);
+        if (t < tile) {
+          let r = processSample(t, k, first + t, n, epoch);
+          fusedLoss[t] = r.loss;
+          fusedCorrect[t] = r.correct;
+        }
+        workgroupBarrier();
+        if (training) {
+          for (var p = t; p < count; p += FUSED_WORKGROUP) {
+            let term = paramTerm(p);
+            var g = fusedGrads[p];
+            for (var j = 0u; j < tile; j++) {
+              g += gradientTerm(term, j);
+            }
+            fusedGrads[p] = g;
+          }
+        }
+        if (t == 0u) {
+          var block = 0.0;
+          var correct = 0u;
+          for (var j = 0u; j < tile; j++) {
+            block += fusedLoss[j];
+            correct += fusedCorrect[j];
+          }
+          addBlock(&totals, training, block, correct);
+        }
+        workgroupBarrier();
+      }
+      if (training && job.gradientsOnly == 0u) {
+        let stepEntry = job.stepBase + e * fusedSizes.steps + k;
+        for (var p = t; p < count; p += FUSED_WORKGROUP) {
+          updateParam(p, t, fusedGrads[p], stepEntry);
+        }
+        workgroupBarrier();
+      }
     }
-    let test = testWorkgroup(t);
-    if (t == 0u) {
-      fusedHistory[job.historySlot + e] = FusedEpochStats(trainLoss, trainCorrect, test.lossSum, test.correct);
-    }
+    finishEpoch(t, t, FUSED_WORKGROUP, e, totals);
   }
-  storeModel(t, FUSED_WORKGROUP);
+  if (job.gradientsOnly == 0u) {
+    storeModel(t, t, FUSED_WORKGROUP);
+  }
 }

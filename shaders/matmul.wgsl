@@ -1,7 +1,9 @@
 // Dense layers: the forward product with bias and activation fused, and its two backward products.
-// CPU twins: src/cpu/matmul.ts, and activationBackward (src/cpu/activation.ts) for the fused backward.
-// The host puts activation.wgsl in front of this file (activate, activateDerivative, ACTIVATION,
-// flatIndex). Row-major throughout. Parameters live in one packed buffer; sizes give each tensor's offset.
+// CPU twins: src/cpu/matmul.ts, activationBackward (src/cpu/activation.ts) for the fused backward, and
+// the updates of src/cpu/optimizer.ts for the gradient fused with the update. The host puts step.wgsl,
+// activation.wgsl (activate, activateDerivative, ACTIVATION, flatIndex) and optimizer.wgsl (the update
+// steps) in front of this file. Row-major throughout. Parameters live in one packed buffer; sizes give
+// each tensor's offset.
 //
 // Versions, one line each (src/gpu/kernels.ts KERNEL_PROFILES picks the ones training uses: `tiled` on
 // GPUs; `naive` on CPU-emulated adapters, which run a workgroup's invocations as coroutines and pay for
@@ -15,6 +17,9 @@
 //                                           Both: dW and db together (db as a column of ones in A); each
 //                                           chunk of samples sums into its own row of partial sums;
 //                                           optimizer.wgsl sums the rows in order (the second pass).
+//   matmulGradWeightsUpdateNaive            matmulGradWeightsNaive over a batch of one row, then the
+//                                           optimizer step of that parameter: no partial sums. (naive)
+//   matmulGradWeightsUpdate                 the same fusion on the tiled matmulGradWeights. (tiled)
 //   matmulGradInput                         one invocation per output, unfused (twin: matmulGradInput).
 //   matmulGradInputActivationBackwardNaive  one invocation per output, times act'(z) below. (naive)
 //   matmulGradInputActivationBackward       tiled, times act'(z) of the layer below. (tiled)
@@ -140,6 +145,7 @@ struct GradWeightsSizes {
   paramCount: u32, // length of one row of partial sums (every parameter of the network)
   chunk: u32,      // samples summed by one workgroup row; row z covers samples [z*chunk, (z+1)*chunk)
   rowBase: u32,    // row z of this dispatch is row rowBase + z of the partial sums
+  stateStride: u32, // matmulGradWeightsUpdate*: Adam's second moments start at state[stateStride]
 }
 
 @group(0) @binding(0) var<storage, read_write> gradWeightsPartial: array<f32>; // (rows, paramCount)
@@ -331,5 +337,91 @@ fn matmulGradInputActivationBackward(@builtin(local_invocation_id) local: vec3<u
   if (s < gradInputFusedSizes.n && i < gradInputFusedSizes.inSize) {
     let at = s * gradInputFusedSizes.inSize + i;
     gradInputOut[at] = sum * activateDerivative(gradInputZBelow[at]);
+  }
+}
+
+// ---- Weight and bias gradients fused with the update (a batch of one row of partial sums) ----
+
+@group(0) @binding(0) var<storage, read_write> updateParams: array<f32>; // params (P), updated in place
+@group(0) @binding(4) var<storage, read_write> updateState: array<f32>;  // velocity, or m then v at stateStride
+
+/**
+ * The optimizer step of parameter i with gradient g (sgdUpdate, momentumUpdate, adamUpdate of
+ * optimizer.wgsl, by OPTIMIZER), Adam's corrections from the step record.
+ */
+fn applyUpdate(i: u32, g: f32) {
+  let o = optimizer;
+  let wd = decayOf(i, o);
+  let p = updateParams[i];
+  switch OPTIMIZER {
+    case OPT_MOMENTUM: {
+      let r = momentumStep(p, updateState[i], g, wd, o);
+      updateParams[i] = r.x;
+      updateState[i] = r.y;
+    }
+    case OPT_ADAM: {
+      let second = gradWeightsSizes.stateStride + i;
+      let r = adamStep(p, updateState[i], updateState[second], g, wd, o, vec2<f32>(step.correction1, step.correction2));
+      updateParams[i] = r.x;
+      updateState[i] = r.y;
+      updateState[second] = r.z;
+    }
+    default: {
+      updateParams[i] = sgdStep(p, g, wd, o);
+    }
+  }
+}
+
+// matmulGradWeightsNaive's sum over all n samples (n <= chunk: one row), then the update of that
+// parameter. Dispatch over out * (in + 1).
+@compute @workgroup_size(ELEMENTWISE_WORKGROUP)
+fn matmulGradWeightsUpdateNaive(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradWeightsSizes;
+  let columns = sizes.inSize + 1u;
+  let j = flatIndex(id, groups);
+  if (j >= sizes.outSize * columns) {
+    return;
+  }
+  let i = j % columns;
+  let o = j / columns;
+  var sum = 0.0;
+  for (var s = 0u; s < sizes.n; s++) {
+    let a = select(gradWeightsA[s * sizes.inSize + min(i, sizes.inSize - 1u)], 1.0, i == sizes.inSize);
+    sum += gradWeightsDZ[s * sizes.outSize + o] * a;
+  }
+  applyUpdate(gradWeightsAt(o, i), sum);
+}
+
+// matmulGradWeights' tiles over all n samples (n <= chunk: one row), then the update of each parameter.
+// Dispatch (ceil((in + 1) / TILE), ceil(out / TILE)).
+@compute @workgroup_size(TILE, TILE)
+fn matmulGradWeightsUpdate(@builtin(local_invocation_id) local: vec3<u32>, @builtin(workgroup_id) group: vec3<u32>) {
+  let sizes = gradWeightsSizes;
+  let quads = TILE / 4u;
+  let tileQuads = TILE * quads;
+  let flat = local.y * TILE + local.x;
+  let outBase = group.y * TILE;
+  let inBase = group.x * TILE;
+  let end = sizes.n;
+  var sum = 0.0;
+  for (var s0 = 0u; s0 < end; s0 += TILE) {
+    if (flat < tileQuads) {
+      let o = outBase + flat / quads;
+      let s = s0 + (flat % quads) * 4u;
+      tileLeft[flat] = vec4<f32>(gradWeightsDZAt(s, o, end), gradWeightsDZAt(s + 1u, o, end), gradWeightsDZAt(s + 2u, o, end), gradWeightsDZAt(s + 3u, o, end));
+    } else if (flat < 2u * tileQuads) {
+      let q = flat - tileQuads;
+      let i = inBase + q / quads;
+      let s = s0 + (q % quads) * 4u;
+      tileRight[q] = vec4<f32>(gradWeightsAAt(s, i, end), gradWeightsAAt(s + 1u, i, end), gradWeightsAAt(s + 2u, i, end), gradWeightsAAt(s + 3u, i, end));
+    }
+    workgroupBarrier();
+    sum += tileDot(local.y, local.x);
+    workgroupBarrier();
+  }
+  let o = outBase + local.y;
+  let i = inBase + local.x;
+  if (o < sizes.outSize && i <= sizes.inSize) {
+    applyUpdate(gradWeightsAt(o, i), sum);
   }
 }

@@ -5,8 +5,18 @@
 // The gradient is the second pass of the batch reduction: matmulGradWeights leaves one row of partial
 // sums per chunk of samples; g[i] = sum of rows r = 0, 1, ... in that order, so the result is bitwise
 // repeatable and each float32 sum has at most `chunk` + rows terms. The host puts step.wgsl first.
+//
+// The update of one value (sgdStep, momentumStep, adamStep) is written once here and used by these
+// kernels, by matmulGradWeightsUpdate (matmul.wgsl, which computes the gradient and updates in one pass)
+// and by the fused trainer (fused.wgsl).
 
 override OPTIMIZER_WORKGROUP: u32 = 256u;
+
+// Optimizer codes of the kernels that pick the update by an override (src/gpu/kernels.ts OPTIMIZER_CODES).
+const OPT_GD: u32 = 0u;
+const OPT_MOMENTUM: u32 = 1u;
+const OPT_ADAM: u32 = 2u;
+override OPTIMIZER: u32 = OPT_GD;
 
 struct OptimizerSizes {
   count: u32,         // parameters
@@ -20,6 +30,33 @@ struct OptimizerSizes {
   oneMinusBeta2: f32,
   epsilon: f32,
   weightDecay: f32,   // L2 weight decay on weights
+}
+
+/** Weight decay of parameter i. */
+fn decayOf(i: u32, o: OptimizerSizes) -> f32 {
+  return select(0.0, o.weightDecay, i < o.weightCount);
+}
+
+/** sgd: p - lr (g + wd p). */
+fn sgdStep(p: f32, g: f32, wd: f32, o: OptimizerSizes) -> f32 {
+  return p - o.lr * (g + wd * p);
+}
+
+/** momentum: v' = mu v + (g + wd p); returns (p - lr v', v'). */
+fn momentumStep(p: f32, v: f32, g: f32, wd: f32, o: OptimizerSizes) -> vec2<f32> {
+  let velocity = o.momentum * v + (g + wd * p);
+  return vec2<f32>(p - o.lr * velocity, velocity);
+}
+
+/**
+ * Adam at the step whose corrections (1 - b1^t, 1 - b2^t) are given: m' = b1 m + (1-b1) g,
+ * v' = b2 v + (1-b2) g^2 (g with wd p); returns (p - lr (m' / c1) / (sqrt(v' / c2) + eps), m', v').
+ */
+fn adamStep(p: f32, m: f32, v: f32, g: f32, wd: f32, o: OptimizerSizes, corrections: vec2<f32>) -> vec3<f32> {
+  let grad = g + wd * p;
+  let m1 = o.beta1 * m + o.oneMinusBeta1 * grad;
+  let v1 = o.beta2 * v + o.oneMinusBeta2 * grad * grad;
+  return vec3<f32>(p - (o.lr * (m1 / corrections.x)) / (sqrt(v1 / corrections.y) + o.epsilon), m1, v1);
 }
 
 // Every update reads the partial sums and the sizes at the same bindings, after its own outputs.
@@ -62,10 +99,7 @@ fn sgdUpdate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgrou
   if (i >= sizes.count) {
     return;
   }
-  let g = gradient(i);
-  let wd = select(0.0, sizes.weightDecay, i < sizes.weightCount);
-  let p = sgdP[i];
-  sgdP[i] = p - sizes.lr * (g + wd * p);
+  sgdP[i] = sgdStep(sgdP[i], gradient(i), decayOf(i, sizes), sizes);
 }
 
 // momentumUpdate: v = mu v + (g + wd p); p -= lr v.
@@ -79,12 +113,9 @@ fn momentumUpdate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_wor
   if (i >= sizes.count) {
     return;
   }
-  let g = gradient(i);
-  let wd = select(0.0, sizes.weightDecay, i < sizes.weightCount);
-  let p = momentumP[i];
-  let v = sizes.momentum * momentumV[i] + (g + wd * p);
-  momentumV[i] = v;
-  momentumP[i] = p - sizes.lr * v;
+  let r = momentumStep(momentumP[i], momentumV[i], gradient(i), decayOf(i, sizes), sizes);
+  momentumP[i] = r.x;
+  momentumV[i] = r.y;
 }
 
 // adamUpdate at step t (corrections from the step record):
@@ -100,13 +131,8 @@ fn adamUpdate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgro
   if (i >= sizes.count) {
     return;
   }
-  let g = gradient(i);
-  let wd = select(0.0, sizes.weightDecay, i < sizes.weightCount);
-  let p = adamP[i];
-  let grad = g + wd * p;
-  let m = sizes.beta1 * adamM[i] + sizes.oneMinusBeta1 * grad;
-  let v = sizes.beta2 * adamV[i] + sizes.oneMinusBeta2 * grad * grad;
-  adamM[i] = m;
-  adamV[i] = v;
-  adamP[i] = p - (sizes.lr * (m / step.correction1)) / (sqrt(v / step.correction2) + sizes.epsilon);
+  let r = adamStep(adamP[i], adamM[i], adamV[i], gradient(i), decayOf(i, sizes), sizes, vec2<f32>(step.correction1, step.correction2));
+  adamP[i] = r.x;
+  adamM[i] = r.y;
+  adamV[i] = r.z;
 }

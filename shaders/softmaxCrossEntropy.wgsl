@@ -2,6 +2,12 @@
 // src/cpu/softmaxCrossEntropy.ts), the softmax alone for inference, and the fixed-order reductions that
 // turn per-sample losses into the training history without a readback. The host puts step.wgsl first.
 //
+// Versions, one line each (training uses the fused one):
+//   softmaxCrossEntropy + accumulateLossStats  per-sample results, then their block sums: two dispatches.
+//   softmaxCrossEntropyStats                   the loss and gradient of each sample and the block sums in
+//                                              one dispatch (one workgroup per block); the per-sample
+//                                              results are never stored. Same sums, in the same order.
+//
 // Reductions: accumulateLossStats sums each block of STATS_BLOCK samples into one entry of a statistics
 // buffer (one entry per block per batch of the epoch); recordEpoch sums an epoch's entries into its
 // history record. Both sum in an order fixed by the sizes alone (strided per invocation, then a tree in
@@ -28,9 +34,10 @@ struct LossStats {
 }
 
 struct LossSizes {
-  n: u32,       // samples
-  classes: u32, // logits per sample
-  scale: f32,   // gradient scale: 1 / batch size for the mean loss
+  n: u32,         // samples
+  classes: u32,   // logits per sample
+  scale: f32,     // gradient scale: 1 / batch size for the mean loss
+  blockBase: u32, // softmaxCrossEntropyStats: entry of this chunk's first block, after step.statsBase
 }
 
 @group(0) @binding(0) var<storage, read_write> lossResults: array<SampleResult>; // (n): loss, argmax
@@ -44,17 +51,13 @@ fn lossSample(id: vec3<u32>, groups: vec3<u32>) -> u32 {
   return id.y * groups.x * LOSS_WORKGROUP + id.x;
 }
 
-// For sample s: loss = logsumexp(z[s]) - z[s][y[s]]; dZ[s][c] = (softmax(z[s])[c] - [c == y[s]]) * scale;
-// predicted = argmax (first on ties). Shifted by the row maximum m, so any finite logits stay finite; in
-// float32 the loss is log(sum) - (z[y] - m) and p = exp(z - m) / sum, the twin's formulas rearranged so
-// that m + log(sum) is never rounded to the ulp of a large m (6e-5 at |m| = 1000).
-@compute @workgroup_size(LOSS_WORKGROUP)
-fn softmaxCrossEntropy(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let sizes = lossSizes;
-  let s = lossSample(id, groups);
-  if (s >= sizes.n) {
-    return;
-  }
+/**
+ * Sample s: returns (logsumexp(z[s]) - z[s][y[s]], argmax) and writes dZ[s][c] = (softmax(z[s])[c] -
+ * [c == y[s]]) * scale. Shifted by the row maximum m, so any finite logits stay finite; in float32 the
+ * loss is log(sum) - (z[y] - m) and p = exp(z - m) / sum, so m + log(sum) is never rounded to the ulp of a
+ * large m (6e-5 at |m| = 1000). Argmax: the first on ties.
+ */
+fn crossEntropyAt(s: u32, sizes: LossSizes) -> SampleResult {
   let row = s * sizes.classes;
   var best = 0u;
   var maxLogit = lossZ[row];
@@ -69,11 +72,22 @@ fn softmaxCrossEntropy(@builtin(global_invocation_id) id: vec3<u32>, @builtin(nu
     sumExp += exp(lossZ[row + c] - maxLogit);
   }
   let label = lossY[s];
-  lossResults[s] = SampleResult(log(sumExp) - (lossZ[row + label] - maxLogit), best);
   for (var c = 0u; c < sizes.classes; c++) {
     let p = exp(lossZ[row + c] - maxLogit) / sumExp;
     lossDZ[row + c] = (p - select(0.0, 1.0, c == label)) * sizes.scale;
   }
+  return SampleResult(log(sumExp) - (lossZ[row + label] - maxLogit), best);
+}
+
+// One invocation per sample: its loss, argmax and gradient (crossEntropyAt).
+@compute @workgroup_size(LOSS_WORKGROUP)
+fn softmaxCrossEntropy(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = lossSizes;
+  let s = lossSample(id, groups);
+  if (s >= sizes.n) {
+    return;
+  }
+  lossResults[s] = crossEntropyAt(s, sizes);
 }
 
 @group(0) @binding(0) var<storage, read_write> softmaxProbs: array<f32>; // probs (n, classes)
@@ -152,6 +166,35 @@ fn accumulateLossStats(@builtin(local_invocation_index) t: u32, @builtin(workgro
   reducePartials(t);
   if (t == 0u) {
     statsOut[step.statsBase + sizes.blockBase + group.x] = LossStats(partialLoss[0], partialCorrect[0]);
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> lossStatsOut: array<LossStats>; // one entry per block
+
+// softmaxCrossEntropyStats: softmaxCrossEntropy and accumulateLossStats in one dispatch, over the
+// bindings of softmaxCrossEntropy (lossDZ, lossZ, lossY, lossSizes) with the statistics at binding 0.
+// Workgroup b takes the samples of block b exactly as accumulateLossStats does (invocation t: b*BLOCK + t
+// + j*STATS_WORKGROUP, j increasing), computes each one's loss and gradient, and writes the block's sums to
+// entry step.statsBase + blockBase + b. Dispatch (ceil(n / BLOCK)).
+@compute @workgroup_size(STATS_WORKGROUP)
+fn softmaxCrossEntropyStats(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
+  let sizes = lossSizes;
+  let first = group.x * STATS_WORKGROUP * STATS_PER_INVOCATION;
+  var loss = 0.0;
+  var correct = 0u;
+  for (var j = 0u; j < STATS_PER_INVOCATION; j++) {
+    let s = first + t + j * STATS_WORKGROUP;
+    if (s < sizes.n) {
+      let result = crossEntropyAt(s, sizes);
+      loss += result.loss;
+      correct += select(0u, 1u, result.predicted == lossY[s]);
+    }
+  }
+  partialLoss[t] = loss;
+  partialCorrect[t] = correct;
+  reducePartials(t);
+  if (t == 0u) {
+    lossStatsOut[step.statsBase + sizes.blockBase + group.x] = LossStats(partialLoss[0], partialCorrect[0]);
   }
 }
 

@@ -25,20 +25,32 @@ export type TfBackendName = 'cpu' | 'wasm' | 'webgpu';
 
 let tfPromise: Promise<Tf> | null = null;
 
-/** tfjs-core with the cpu and wasm backends registered (webgpu is registered per adapter). */
+/** tfjs-core with its gradients and the cpu backend registered (wasm and webgpu: when first opened). */
 export function loadTf(): Promise<Tf> {
   tfPromise ??= (async () => {
     const core = (await import('@tensorflow/tfjs-core')) as Tf & { default?: Tf };
     const tf = core.default ?? core;
+    // tfjs-core alone registers no gradients (the @tensorflow/tfjs union package imports this file); it
+    // ships only as ES modules with extensionless imports, so it is bundled (bench/vite.config.ts) or
+    // transformed (vitest), and registers into tfjs-core's global gradient registry.
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
     await import('@tensorflow/tfjs-backend-cpu');
-    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm') & { default?: typeof import('@tensorflow/tfjs-backend-wasm') };
-    // The .wasm binaries ship in the package's dist/; Node reads them from there.
-    const dist = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-    (wasm.default ?? wasm).setWasmPaths(dist);
     tf.enableProdMode();
     return tf;
   })();
   return tfPromise;
+}
+
+let wasmPromise: Promise<void> | null = null;
+
+/** Registers the wasm backend, its .wasm binaries read from the installed package's dist/. */
+function loadWasm(): Promise<void> {
+  wasmPromise ??= (async () => {
+    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm') & { default?: typeof import('@tensorflow/tfjs-backend-wasm') };
+    const dist = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+    (wasm.default ?? wasm).setWasmPaths(dist);
+  })();
+  return wasmPromise;
 }
 
 /** Dawn's GPU object behind the webgpu backend now registered (kept alive as long as it is in use). */
@@ -113,6 +125,7 @@ export class TfjsSystem implements System {
       await setBackendOrThrow(tf, 'webgpu');
       return new TfjsSystem(tf, backend, device, info.adapterName, info.software, info.timestamps, 'webgpu');
     }
+    if (backend === 'wasm') await loadWasm();
     await setBackendOrThrow(tf, backend);
     let detail: string = backend;
     if (backend === 'wasm') {

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../data/dataset.ts';
 import { GpuDeviceLostError, GpuValidationError, NoGpuError } from '../gpu/device.ts';
+import { PlanError } from '../gpu/plan.ts';
 import { ModelError } from '../model/mlp.ts';
 import { ModelFileError } from '../model/modelFile.ts';
 import { VERSION } from '../version.ts';
@@ -14,7 +15,7 @@ import { addGradcheckCommand } from './gradcheck.ts';
 import { addTrainCommand } from './train.ts';
 
 /** Errors whose message is the whole story for the user (no stack trace). */
-const USER_ERRORS = [InputError, ModelError, ModelFileError, NoGpuError, GpuDeviceLostError, GpuValidationError];
+const USER_ERRORS = [InputError, ModelError, ModelFileError, NoGpuError, GpuDeviceLostError, GpuValidationError, PlanError];
 
 export function buildProgram(): Command {
   const program = new Command('wgtrain')

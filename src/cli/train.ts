@@ -9,6 +9,7 @@ import { loadData } from '../data/load.ts';
 import { SYNTHETIC_SETS } from '../data/synthetic.ts';
 import { boundaryGrid } from '../figures/index.ts';
 import { acquireNodeGpu, ADAPTER_CHOICES, type AdapterChoice } from '../gpu/nodeGpu.ts';
+import { GPU_PATHS, type GpuPath } from '../gpu/plan.ts';
 import { ACTIVATIONS, parameterCount, parseLayers, type Activation } from '../model/mlp.ts';
 import { parseModel, type Model } from '../model/modelFile.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../train/backend.ts';
@@ -35,6 +36,7 @@ interface TrainOptions extends DataOptions {
   init?: string;
   backend: BackendChoice;
   adapter: AdapterChoice;
+  path: 'auto' | GpuPath;
   out?: string;
   quiet?: boolean;
 }
@@ -75,6 +77,7 @@ export function addTrainCommand(program: Command): void {
     .option('--init <model.json>', 'start from these parameters (e.g. to continue training)')
     .addOption(new Option('--backend <name>', 'where training runs').choices(BACKEND_CHOICES).default(DEFAULT_TRAIN_CONFIG.backend))
     .addOption(new Option('--adapter <name>', 'GPU adapter for --backend gpu/auto').choices(ADAPTER_CHOICES).default('auto'))
+    .addOption(new Option('--path <name>', 'GPU path: fused (many epochs per dispatch, small models), general, or auto').choices(['auto', ...GPU_PATHS]).default('auto'))
     .option('--out <dir>', 'output folder (default runs/DATA-TIMESTAMP)')
     .option('--quiet', 'no progress output')
     .action(async (opts: TrainOptions) => {
@@ -96,6 +99,7 @@ async function trainCommand(opts: TrainOptions): Promise<void> {
     seed: opts.seed,
     standardize: opts.standardize,
     backend: opts.backend,
+    gpuPath: opts.path,
   };
   const layers = init?.params.spec.layers ?? config.layers ?? [split.train.inputs, 12, Math.max(2, split.train.classes)];
   const activation = init?.params.spec.activation ?? config.activation;

@@ -56,7 +56,7 @@ export class BufferOwner {
 
 /** Builds a uniform record field by field (u32 and f32, 4 bytes each, in WGSL declaration order). */
 export class UniformRecord {
-  private readonly view = new DataView(new ArrayBuffer(256) as ArrayBuffer);
+  private readonly view = new DataView(new ArrayBuffer(1024) as ArrayBuffer);
   private offset = 0;
 
   u32(value: number): this {
@@ -69,6 +69,12 @@ export class UniformRecord {
   f32(value: number): this {
     this.view.setFloat32(this.offset, value, true);
     this.offset += 4;
+    return this;
+  }
+
+  /** Zero words up to the next multiple of 16 bytes (where a WGSL struct or array member starts). */
+  align16(): this {
+    while (this.offset % 16 !== 0) this.u32(0);
     return this;
   }
 

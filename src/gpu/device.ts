@@ -90,6 +90,19 @@ export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
   return (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software|warp/.test(text);
 }
 
+/**
+ * Mesa's llvmpipe and lavapipe (gallivm) stop every loop of an invocation, silently, once that
+ * invocation has run 65535 loop iterations in all (LP_MAX_TGSI_LOOP_ITERATIONS; measured here: a loop of
+ * 100,000 iterations ends at 65,535, and after that every loop runs at most once). The fused trainer
+ * sizes its dispatches to stay below it (src/gpu/plan.ts fusedLoopIterations).
+ */
+export const GALLIVM_LOOP_LIMIT = 65535;
+
+/** Loop iterations one invocation may run per dispatch: GALLIVM_LOOP_LIMIT on llvmpipe and lavapipe, no limit elsewhere. */
+export function loopIterationLimit(ctx: GpuContext): number {
+  return /llvmpipe|lavapipe/i.test(ctx.adapterName) ? GALLIVM_LOOP_LIMIT : Infinity;
+}
+
 export function describeAdapter(info: GPUAdapterInfo): string {
   const parts = [info.vendor, info.architecture, info.device].filter((s) => s && s.length > 0);
   const description = info.description || parts.join(' ') || 'unknown adapter';
@@ -98,11 +111,14 @@ export function describeAdapter(info: GPUAdapterInfo): string {
 
 /**
  * Requests a device with only what the kernels need: the adapter's storage-buffer binding size and buffer
- * size (to hold large data sets in few bindings), timestamp queries when present (for benchmarks).
+ * size (to hold large data sets in few bindings) and workgroup memory (for the fused trainer), timestamp
+ * queries when present (for benchmarks), subgroups when present (one version of the fused trainer).
  */
 export async function createContext(gpu: GPU, adapter: GPUAdapter, featureLevel: FeatureLevel, owner: unknown): Promise<GpuContext> {
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // For the fused trainer's subgroup version (src/gpu/kernels.ts FUSED_VARIANTS).
+  if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups');
   const device = await adapter.requestDevice({
     label: 'wgtrain device',
     requiredFeatures,

@@ -1,46 +1,78 @@
 // The WebGPU backend of the Trainer interface: the whole training step in WGSL, proven against CpuTrainer
-// (src/cpu/cpuTrainer.ts), which is its specification.
+// (src/cpu/cpuTrainer.ts), which is its specification. Two paths, chosen in create() (settings.path):
 //
-// One training step, per chunk of the batch (one chunk unless the batch's activations exceed a binding):
-//   gatherBatch (mini-batches only; one per data segment), the forward per layer (bias and activation
-//   fused), softmaxCrossEntropy, accumulateLossStats, then per layer from the last: the weight gradients
-//   (first pass of the batch reduction) and, below the last layer, the input gradient fused with the
-//   activation derivative; then one optimizer update over every parameter, which also does the second,
-//   fixed-order pass of the reduction. At the end of an epoch: per test chunk the forward,
-//   softmaxCrossEntropy and accumulateLossStats, then recordEpoch, which writes the epoch's sums into a
-//   GPU history buffer. With L layers, one chunk and one data segment: 3L + 2 dispatches per full-batch
-//   step, 3L + 3 per mini-batch step; per epoch L + 3 more with a test set, 1 without. The 2-12-5
-//   assignment: 8 per step, 13 per epoch.
+// The fused path (shaders/fused.wgsl), for models whose parameters, gradients and optimizer state fit one
+// workgroup's memory: one dispatch of one workgroup trains many epochs (every batch's forward, loss,
+// backward and update, then the test set's loss) and writes each epoch's sums to the history buffer.
+// train(K) puts ceil(K / epochsPerDispatch) dispatches in one submission per chunk of epochs and reads the
+// history and the parameters back once: the assignment's 1000 epochs are one dispatch, one submission.
+//
+// The general path, any size. One training step, per chunk of the batch (one chunk unless the batch's
+// activations exceed a binding): gatherBatch (mini-batches only; one per data segment), the forward per
+// layer (bias and activation fused), softmaxCrossEntropyStats (loss, gradient and the batch's loss sums),
+// then per layer from the last: below the last layer the input gradient fused with the activation
+// derivative, and the weight and bias gradients fused with their optimizer update
+// (matmulGradWeightsUpdate*: the layer's parameters are read for the last time by the input gradient
+// just before). A batch too big for one row of gradient partial sums takes the unfused route instead:
+// per layer the weight gradients (first pass of the reduction) and the input gradient, then one update
+// over every parameter that does the second, fixed-order pass. At the end of an epoch: per test chunk the
+// forward and softmaxCrossEntropyStats, then recordEpoch, which writes the epoch's sums into the history
+// buffer. With L layers, one chunk and one data segment: 3L dispatches per full-batch step, 3L + 1 per
+// mini-batch step; per epoch L + 2 more with a test set, 1 without. The 2-12-5 assignment: 6 per step,
+// 10 per epoch.
 //
 // Host side: every buffer, sizes uniform and bind group of training is made once in create() (evaluate
 // and predict make their few per call, and upload data other than the train and test sets per call).
-// train(K) encodes up to `stepsPerSubmit` steps per submission in one compute pass with one writeBuffer
-// of their step records, and reads the history and the parameters back once per `readbackEvery` epochs
-// through one staging buffer. Validation errors and device loss become thrown errors naming the adapter;
-// after a device loss every method throws ctx.lostError.
+// The general path encodes up to `stepsPerSubmit` steps per submission in one compute pass with one
+// writeBuffer of their step records, and reads the history and the parameters back once per
+// `readbackEvery` epochs through one staging buffer. Validation errors and device loss become thrown
+// errors naming the adapter; after a device loss every method throws ctx.lostError.
 
 import type { Dataset } from '../data/dataset.ts';
 import { layerCount, type MlpParams, type MlpSpec } from '../model/mlp.ts';
 import { confusionMatrix, summarize, type EpochRecord, type Evaluation } from '../train/metrics.ts';
 import { effectiveBatchSize, type Checkpoint, type Trainer, type TrainerOptions } from '../train/trainer.ts';
 import { BufferOwner, roundUp, UniformArena, UniformRecord } from './buffers.ts';
-import { GpuDeviceLostError, GpuValidationError, type GpuContext } from './device.ts';
+import { GpuDeviceLostError, GpuValidationError, loopIterationLimit, type GpuContext } from './device.ts';
 import {
   ACTIVATION_CODES,
+  chooseFusedVariant,
   defaultProfile,
   forwardWorkgroups,
+  fusedVariant,
   gradInputWorkgroups,
+  gradWeightsUpdateWorkgroups,
   gradWeightsWorkgroups,
   grid1d,
   KERNEL_PROFILES,
   KernelLibrary,
+  modelCopies,
+  OPTIMIZER_CODES,
   STATS_BLOCK,
   STORAGE_BUFFERS_NEEDED,
   type ConstantName,
+  type FusedVariant,
   type KernelName,
   type KernelProfile,
 } from './kernels.ts';
-import { chunks, DEFAULT_GPU_TRAINER_SETTINGS, planTraining, segmentSize, type Chunk, type GpuTrainerSettings, type ParamLayout, type TrainingPlan } from './plan.ts';
+import {
+  chunks,
+  DEFAULT_GPU_TRAINER_SETTINGS,
+  fusedDataLayout,
+  fusedEpochWork,
+  fusedIneligibility,
+  MAX_FUSED_LAYERS,
+  planFused,
+  planTraining,
+  segmentSize,
+  stateArrays,
+  type Chunk,
+  type FusedPlan,
+  type GpuPath,
+  type GpuTrainerSettings,
+  type ParamLayout,
+  type TrainingPlan,
+} from './plan.ts';
 
 /** One recorded dispatch: made once, encoded many times. */
 interface Dispatch {
@@ -50,13 +82,14 @@ interface Dispatch {
 }
 
 type Resource = GPUBuffer | GPUBufferBinding | UniformRecord;
+type Constants = Partial<Record<ConstantName, number>>;
 
 /**
  * Collects dispatches whose sizes uniforms go into one UniformArena; build() writes the arena, then makes
  * the pipelines and bind groups.
  */
 class ProgramBuilder {
-  private readonly specs: { kernel: KernelName; constants: Partial<Record<ConstantName, number>>; label: string; resources: Resource[]; workgroups: readonly number[] }[] = [];
+  private readonly specs: { kernel: KernelName; constants: Constants; label: string; resources: Resource[]; workgroups: readonly number[] }[] = [];
 
   constructor(
     private readonly library: KernelLibrary,
@@ -64,10 +97,9 @@ class ProgramBuilder {
     readonly profile: KernelProfile,
   ) {}
 
-  /** Adds a dispatch (constants: the profile's, plus ACTIVATION when given); returns its index in build()'s result. */
-  add(kernel: KernelName, label: string, resources: Resource[], workgroups: readonly number[], activation?: number): number {
-    const constants = activation === undefined ? this.profile.constants : { ...this.profile.constants, ACTIVATION: activation };
-    this.specs.push({ kernel, constants, label, resources, workgroups });
+  /** Adds a dispatch (constants: the profile's, plus `extra`: ACTIVATION, OPTIMIZER); returns its index in build()'s result. */
+  add(kernel: KernelName, label: string, resources: Resource[], workgroups: readonly number[], extra: Constants = {}): number {
+    this.specs.push({ kernel, constants: { ...this.profile.constants, ...extra }, label, resources, workgroups });
     return this.specs.length - 1;
   }
 
@@ -109,11 +141,28 @@ function chunkBinding(buffers: GPUBuffer[], chunk: Chunk, words: number): GPUBuf
   return { buffer: buffers[chunk.segment], offset: chunk.segmentStart * words * 4, size: chunk.count * words * 4 };
 }
 
+/** Dispatches and queue submissions a trainer has made so far (for benchmarks). */
+export interface WorkCounts {
+  dispatches: number;
+  submissions: number;
+}
+
 let nextTrainerId = 1;
+
+/** Of a chunk's expected duration, the part train() sleeps through before waiting on the readback. */
+const IDLE_FRACTION = 0.75;
+/** Shorter waits are not worth a timer. */
+const MIN_IDLE_MS = 4;
 
 export class GpuTrainer implements Trainer {
   readonly backend = 'gpu' as const;
   readonly deviceName: string;
+  /** Which path trains (settings.path, or what `auto` chose). */
+  readonly path: GpuPath;
+  /** Compute dispatches per epoch when training in whole chunks (fused: 1 / epochs per dispatch). */
+  readonly dispatchesPerEpoch: number;
+  /** Queue submissions per epoch when training in whole chunks (the readback's included). */
+  readonly submissionsPerEpoch: number;
   private epochs = 0;
   private steps = 0;
   /** Parameters last read back, and the epoch count they belong to. */
@@ -123,24 +172,43 @@ export class GpuTrainer implements Trainer {
   /** Public methods run one at a time (they share the staging buffer and the step records). */
   private queue: Promise<unknown> = Promise.resolve();
   private staging: GPUBuffer | null = null;
+  private readonly counts: WorkCounts = { dispatches: 0, submissions: 0 };
+  /** Wall milliseconds per epoch of the last train() chunk (0 before the first): how long the next one may sleep. */
+  private msPerEpoch = 0;
 
   private constructor(
     private readonly ctx: GpuContext,
     private readonly options: TrainerOptions,
     private readonly settings: GpuTrainerSettings,
     readonly plan: TrainingPlan,
-    /** The kernel versions running (src/gpu/kernels.ts KERNEL_PROFILES). */
+    /** The kernel versions of the general path, and of evaluate() and predict() on both (KERNEL_PROFILES). */
     readonly profile: KernelProfile,
     private readonly owner: BufferOwner,
     private readonly library: KernelLibrary,
     private readonly b: TrainerBuffers,
-    private readonly programs: Programs,
+    private readonly programs: Programs | null,
+    /** The fused path's program (null on the general path). */
+    private readonly fusedProgram: FusedProgram | null,
   ) {
-    this.deviceName = `${ctx.adapterName} (WebGPU${ctx.featureLevel === 'compatibility' ? ' compatibility mode' : ''}, ${profile.name} kernels)`;
+    this.path = fusedProgram ? 'fused' : 'general';
+    const mode = `WebGPU${ctx.featureLevel === 'compatibility' ? ' compatibility mode' : ''}`;
+    const what = fusedProgram ? `fused path, ${describeFused(fusedProgram.variant)}` : `general path, ${profile.name} kernels`;
+    this.deviceName = `${ctx.adapterName} (${mode}, ${what})`;
     this.hostParams = copyParams(options.params);
     // A continued run resumes epoch numbering, shuffling and Adam's step count (as CpuTrainer does).
     this.epochs = this.hostEpochs = options.startEpoch ?? 0;
     this.steps = this.epochs * plan.steps;
+    if (fusedProgram) {
+      const { epochsPerDispatch, chunkEpochs } = fusedProgram.plan;
+      this.dispatchesPerEpoch = Math.ceil(chunkEpochs / epochsPerDispatch) / chunkEpochs;
+      this.submissionsPerEpoch = 1 / chunkEpochs;
+    } else {
+      const p = programs!;
+      const steps = plan.steps;
+      this.dispatchesPerEpoch = (steps - 1) * p.fullBatch.length + p.lastBatch.length + steps * p.update.length + p.test.length + p.record.length;
+      // A submission per stepsPerSubmit steps, and the readback's.
+      this.submissionsPerEpoch = (Math.floor((settings.readbackEvery * steps) / settings.stepsPerSubmit) + 1) / settings.readbackEvery;
+    }
   }
 
   /**
@@ -158,6 +226,7 @@ export class GpuTrainer implements Trainer {
     }
     if (!Number.isInteger(all.readbackEvery) || all.readbackEvery < 1) throw new Error(`readbackEvery must be a positive integer, got ${all.readbackEvery}`);
     if (!Number.isInteger(all.stepsPerSubmit) || all.stepsPerSubmit < 1) throw new Error(`stepsPerSubmit must be a positive integer, got ${all.stepsPerSubmit}`);
+    if (!['auto', 'fused', 'general'].includes(all.path)) throw new Error(`path must be auto, fused or general, got ${String(all.path)}`);
     const limits = ctx.device.limits;
     if (limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS_NEEDED) {
       throw new GpuValidationError(`${ctx.adapterName}: the kernels bind ${STORAGE_BUFFERS_NEEDED} storage buffers, the device allows ${limits.maxStorageBuffersPerShaderStage}`);
@@ -165,12 +234,17 @@ export class GpuTrainer implements Trainer {
     const batchSize = effectiveBatchSize(options.batchSize, train.size);
     const profile = all.kernels === 'auto' ? defaultProfile(ctx) : KERNEL_PROFILES[all.kernels];
     const plan = planTraining(params.spec, train.size, test?.size ?? 0, batchSize, limits, all, profile.constants.TILE);
+    const fused = choosePath(ctx, options, plan, all);
     const owner = new BufferOwner(ctx.device, `GpuTrainer#${nextTrainerId++}`);
     try {
       const library = KernelLibrary.for(ctx);
-      const buffers = makeBuffers(ctx, owner, options, plan, all);
+      const buffers = makeBuffers(ctx, owner, options, plan, all, fused?.plan ?? null);
+      if (fused) {
+        const program = await buildFusedProgram(ctx, library, options, plan, fused.plan, fused.variant, buffers);
+        return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, null, program);
+      }
       const programs = await buildPrograms(ctx, new ProgramBuilder(library, new UniformArena(owner, 'sizes', limits.minUniformBufferOffsetAlignment), profile), options, plan, buffers);
-      return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, programs);
+      return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, programs, null);
     } catch (error) {
       owner.destroyAll();
       throw error;
@@ -186,24 +260,38 @@ export class GpuTrainer implements Trainer {
     return this.owner.count;
   }
 
+  /** Dispatches and submissions made so far. */
+  get workDone(): Readonly<WorkCounts> {
+    return { ...this.counts };
+  }
+
+  /** The fused path's layout and kernel version (null on the general path). */
+  get fusedPlan(): (FusedPlan & { variant: FusedVariant }) | null {
+    return this.fusedProgram ? { ...this.fusedProgram.plan, variant: this.fusedProgram.variant } : null;
+  }
+
   train(epochs: number): Promise<EpochRecord[]> {
     return this.exclusive(async () => {
       if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`train: epochs must be a non-negative integer, got ${epochs}`);
+      const chunk = this.fusedProgram ? this.fusedProgram.plan.chunkEpochs : this.settings.readbackEvery;
       const records: EpochRecord[] = [];
       for (let done = 0; done < epochs; ) {
-        const count = Math.min(this.settings.readbackEvery, epochs - done);
-        records.push(...(await this.trainEpochs(count)));
+        const count = Math.min(chunk, epochs - done);
+        records.push(...(await (this.fusedProgram ? this.trainFused(this.fusedProgram, count) : this.trainEpochs(this.programs!, count))));
         done += count;
       }
       return records;
     });
   }
 
-  /** Encodes `count` epochs (count <= readbackEvery), then reads their history and the parameters back. */
-  private async trainEpochs(count: number): Promise<EpochRecord[]> {
-    const { plan, programs, b, options } = this;
+  /** General path: encodes `count` epochs (count <= readbackEvery), then reads their history and the parameters back. */
+  private async trainEpochs(programs: Programs, count: number): Promise<EpochRecord[]> {
+    const started = performance.now();
+    const { plan, options } = this;
+    const b = this.b;
+    const g = b.general!;
     const o = options.optimizer;
-    const stride = b.stepStride;
+    const stride = g.stepStride;
     const records = new DataView(new ArrayBuffer((this.settings.stepsPerSubmit + 1) * stride));
     let encoder = this.ctx.device.createCommandEncoder({ label: 'train' });
     let pass = encoder.beginComputePass({ label: 'train steps' });
@@ -211,11 +299,16 @@ export class GpuTrainer implements Trainer {
     let steps = this.steps;
     const flush = () => {
       pass.end();
-      this.ctx.device.queue.writeBuffer(b.stepRecords, stride, records.buffer, stride, pending * stride);
+      this.ctx.device.queue.writeBuffer(g.stepRecords, stride, records.buffer, stride, pending * stride);
       this.ctx.device.queue.submit([encoder.finish({ label: 'train steps' })]);
+      this.counts.submissions++;
       encoder = this.ctx.device.createCommandEncoder({ label: 'train' });
       pass = encoder.beginComputePass({ label: 'train steps' });
       pending = 0;
+    };
+    const encode = (dispatches: readonly Dispatch[]) => {
+      encodeAll(pass, dispatches);
+      this.counts.dispatches += dispatches.length;
     };
     await this.ctx.guarded(`train: epochs ${this.epochs + 1}..${this.epochs + count}`, () => {
       for (let e = 0; e < count; e++) {
@@ -231,27 +324,95 @@ export class GpuTrainer implements Trainer {
           records.setUint32(at + 16, e, true);
           records.setFloat32(at + 20, 1 - o.beta1 ** steps, true);
           records.setFloat32(at + 24, 1 - o.beta2 ** steps, true);
-          pass.setBindGroup(1, b.stepBindGroup, [at]);
-          encodeAll(pass, last ? programs.lastBatch : programs.fullBatch);
-          encodeAll(pass, programs.update);
+          pass.setBindGroup(1, g.stepBindGroup, [at]);
+          encode(last ? programs.lastBatch : programs.fullBatch);
+          encode(programs.update);
           if (last) {
             if (programs.test.length > 0) {
-              pass.setBindGroup(1, b.stepBindGroup, [0]);
-              encodeAll(pass, programs.test);
-              pass.setBindGroup(1, b.stepBindGroup, [at]);
+              pass.setBindGroup(1, g.stepBindGroup, [0]);
+              encode(programs.test);
+              pass.setBindGroup(1, g.stepBindGroup, [at]);
             }
-            encodeAll(pass, programs.record);
+            encode(programs.record);
           }
           if (pending === this.settings.stepsPerSubmit) flush();
         }
       }
       pass.end();
-      if (pending > 0) this.ctx.device.queue.writeBuffer(b.stepRecords, stride, records.buffer, stride, pending * stride);
+      if (pending > 0) this.ctx.device.queue.writeBuffer(g.stepRecords, stride, records.buffer, stride, pending * stride);
     });
-    const bytes = await this.readback(encoder, `train: epochs ${this.epochs + 1}..${this.epochs + count}`, [
-      [b.history, count * 16],
-      [b.params, plan.params.count * 4],
-    ]);
+    return this.finishChunk(encoder, count, steps, started);
+  }
+
+  /**
+   * Fused path: `count` epochs (count <= chunkEpochs) in ceil(count / epochsPerDispatch) dispatches of one
+   * submission, then the history and the parameters read back.
+   */
+  private async trainFused(program: FusedProgram, count: number): Promise<EpochRecord[]> {
+    const started = performance.now();
+    const { plan, options } = this;
+    const f = this.b.fused!;
+    const o = options.optimizer;
+    const perDispatch = program.plan.epochsPerDispatch;
+    const dispatches = Math.ceil(count / perDispatch);
+    const stride = f.recordStride;
+    const records = new DataView(new ArrayBuffer(dispatches * stride));
+    for (let d = 0; d < dispatches; d++) {
+      const first = d * perDispatch;
+      records.setUint32(d * stride, this.epochs + first, true);
+      records.setUint32(d * stride + 4, Math.min(perDispatch, count - first), true);
+      records.setUint32(d * stride + 8, first, true);
+      records.setUint32(d * stride + 12, first * plan.steps, true);
+      records.setUint32(d * stride + 16, 0, true);
+    }
+    const what = `train: epochs ${this.epochs + 1}..${this.epochs + count}`;
+    const encoder = this.ctx.device.createCommandEncoder({ label: 'train fused' });
+    await this.ctx.guarded(what, () => {
+      const { queue } = this.ctx.device;
+      queue.writeBuffer(f.records, 0, records.buffer);
+      if (o.kind === 'adam') {
+        // Bias corrections of every step of the chunk, from float64 (as the general path's step records).
+        const table = new Float32Array(2 * count * plan.steps);
+        for (let j = 0; j < count * plan.steps; j++) {
+          const t = this.steps + 1 + j;
+          table[2 * j] = 1 - o.beta1 ** t;
+          table[2 * j + 1] = 1 - o.beta2 ** t;
+        }
+        queue.writeBuffer(f.corrections, 0, table);
+      }
+      const pass = encoder.beginComputePass({ label: 'train fused' });
+      pass.setPipeline(program.pipeline);
+      pass.setBindGroup(0, program.bindGroup);
+      for (let d = 0; d < dispatches; d++) {
+        pass.setBindGroup(1, f.recordBindGroup, [d * stride]);
+        pass.dispatchWorkgroups(1);
+      }
+      pass.end();
+      this.counts.dispatches += dispatches;
+    });
+    return this.finishChunk(encoder, count, this.steps + count * plan.steps, started);
+  }
+
+  /**
+   * Reads back the chunk's `count` history records and the parameters; advances the epoch and step counts.
+   * Waits idle for most of the time the last chunk took per epoch (IDLE_FRACTION) before asking for the
+   * map: Dawn's Node bindings poll a pending map with setImmediate, which keeps a CPU core busy for the
+   * whole wait, and on a software adapter that core is one the emulated GPU could have used.
+   */
+  private async finishChunk(encoder: GPUCommandEncoder, count: number, steps: number, started: number): Promise<EpochRecord[]> {
+    const { plan, options, b } = this;
+    const idleMs = IDLE_FRACTION * (this.msPerEpoch * count - (performance.now() - started));
+    const bytes = await this.readback(
+      encoder,
+      `train: epochs ${this.epochs + 1}..${this.epochs + count}`,
+      [
+        [b.history, count * 16],
+        [b.params, plan.params.count * 4],
+      ],
+      0,
+      idleMs,
+    );
+    this.msPerEpoch = (performance.now() - started) / count;
     const history = new DataView(bytes, 0, count * 16);
     this.hostParams = this.unpack(new Float32Array(bytes, roundUp(count * 16, 4), plan.params.count));
     const trainSize = options.train.size;
@@ -278,18 +439,34 @@ export class GpuTrainer implements Trainer {
    */
   batchGradients(): Promise<MlpParams> {
     return this.exclusive(async () => {
-      const { b, plan, programs } = this;
-      const stride = b.stepStride;
-      const record = new UniformRecord().u32(this.epochs).u32(0).u32(plan.batchSize).u32(0).u32(0).f32(1).f32(1);
-      this.ctx.device.queue.writeBuffer(b.stepRecords, stride, record.data);
+      const { b, plan } = this;
+      const P = plan.params.count;
       const encoder = this.ctx.device.createCommandEncoder({ label: 'batch gradients' });
       const pass = encoder.beginComputePass({ label: 'batch gradients' });
-      pass.setBindGroup(1, b.stepBindGroup, [stride]);
-      encodeAll(pass, plan.steps === 1 ? programs.lastBatch : programs.fullBatch);
-      encodeAll(pass, programs.sumGradients);
+      let source: GPUBuffer;
+      let offset = 0;
+      if (this.fusedProgram) {
+        const f = b.fused!;
+        this.ctx.device.queue.writeBuffer(f.records, 0, new UniformRecord().u32(this.epochs).u32(0).u32(0).u32(0).u32(1).data);
+        pass.setPipeline(this.fusedProgram.pipeline);
+        pass.setBindGroup(0, this.fusedProgram.bindGroup);
+        pass.setBindGroup(1, f.recordBindGroup, [0]);
+        pass.dispatchWorkgroups(1);
+        source = b.params;
+        offset = P * 4;
+      } else {
+        const g = b.general!;
+        const stride = g.stepStride;
+        const record = new UniformRecord().u32(this.epochs).u32(0).u32(plan.batchSize).u32(0).u32(0).f32(1).f32(1);
+        this.ctx.device.queue.writeBuffer(g.stepRecords, stride, record.data);
+        pass.setBindGroup(1, g.stepBindGroup, [stride]);
+        encodeAll(pass, this.programs!.gradient);
+        encodeAll(pass, this.programs!.sumGradients);
+        source = g.grads;
+      }
       pass.end();
-      const bytes = await this.readback(encoder, 'batch gradients', [[b.grads, plan.params.count * 4]]);
-      return this.unpack(new Float32Array(bytes, 0, plan.params.count));
+      const bytes = await this.readback(encoder, 'batch gradients', [[source, P * 4, offset]]);
+      return this.unpack(new Float32Array(bytes, 0, P));
     });
   }
 
@@ -402,10 +579,11 @@ export class GpuTrainer implements Trainer {
   }
 
   /**
-   * Copies `copies` into the staging buffer one after another at 4-byte aligned offsets, after the first
-   * `written` bytes the encoder already copied there; submits, waits, and returns those bytes.
+   * Copies `copies` ([buffer, bytes, source offset]) into the staging buffer one after another at 4-byte
+   * aligned offsets, after the first `written` bytes the encoder already copied there; submits, sleeps
+   * `idleMs` when that is long enough to bother, waits for the map, and returns those bytes.
    */
-  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number][], written = 0): Promise<ArrayBuffer> {
+  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, idleMs = 0): Promise<ArrayBuffer> {
     let total = roundUp(written, 4);
     const offsets = copies.map(([, size]) => {
       const at = total;
@@ -413,8 +591,10 @@ export class GpuTrainer implements Trainer {
       return at;
     });
     const staging = this.stagingFor(total);
-    copies.forEach(([buffer, size], i) => encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i], size));
+    copies.forEach(([buffer, size, from = 0], i) => encoder.copyBufferToBuffer(buffer, from, staging, offsets[i], size));
     await this.ctx.guarded(what, () => this.ctx.device.queue.submit([encoder.finish({ label: what })]));
+    this.counts.submissions++;
+    if (idleMs >= MIN_IDLE_MS) await new Promise((resolve) => setTimeout(resolve, idleMs));
     const mapped = roundUp(Math.max(total, 4), 8);
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, mapped);
@@ -467,98 +647,249 @@ function encodeAll(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[])
   }
 }
 
+function describeFused(variant: FusedVariant): string {
+  return variant.name === 'serial' ? 'serial kernel' : `${variant.name} kernel, ${variant.lanes} invocations`;
+}
+
+/**
+ * The fused path's plan and kernel version when it trains, or null for the general path: `fused` forced
+ * (a PlanError naming the limit when it does not fit), or `auto` when it fits and an epoch's work is at
+ * most fusedMaxEpochWork.
+ */
+function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings): { plan: FusedPlan; variant: FusedVariant } | null {
+  if (settings.path === 'general') return null;
+  const { spec } = options.params;
+  const testSize = options.test?.size ?? 0;
+  const kind = options.optimizer.kind;
+  const variant = settings.fusedVariant === 'auto' ? chooseFusedVariant(ctx) : fusedVariant(ctx, settings.fusedVariant, settings.fusedLanes);
+  // GPUSupportedLimits are getters on the prototype: copied one by one.
+  const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize } = ctx.device.limits;
+  const limits = { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize, maxLoopIterations: loopIterationLimit(ctx) };
+  if (settings.path === 'auto') {
+    if (fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings) !== null) return null;
+    if (fusedEpochWork(spec, plan.trainSize, testSize) > settings.fusedMaxEpochWork) return null;
+  }
+  return { plan: planFused(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings), variant };
+}
+
 /** Every buffer a trainer holds. Shapes in samples: C = plan.capacity, Ct = plan.trainChunk. */
 interface TrainerBuffers {
   train: DeviceDataset;
   test: DeviceDataset | null;
-  /** Packed parameters (P): all weights, then all biases; grads (P) for batchGradients. */
+  /**
+   * Packed parameters (P): all weights, then all biases. On the fused path the model buffer: params (P),
+   * gradients (P, for batchGradients), optimizer state (stateWords).
+   */
   params: GPUBuffer;
-  grads: GPUBuffer;
-  /** Optimizer state (P each): velocity for momentum; first and second moments for Adam. */
-  state: GPUBuffer[];
-  /** Gradient partial sums (gradRows, P). */
-  partial: GPUBuffer;
-  /** Per layer l: z, a, dZ (C, layers[l+1]). */
+  /** Per layer l: z, a, dZ (C, layers[l+1]): the general path's training, and evaluate/predict on both. */
   z: GPUBuffer[];
   a: GPUBuffer[];
   dZ: GPUBuffer[];
   /** Per-sample (loss, argmax) (C); probabilities (C, classes). */
   results: GPUBuffer;
   probs: GPUBuffer;
+  /** EpochStats (history capacity: readbackEvery, or the fused chunk). */
+  history: GPUBuffer;
+  general: GeneralBuffers | null;
+  fused: FusedBuffers | null;
+}
+
+/** The general path's own buffers. */
+interface GeneralBuffers {
+  /** The summed gradient (P), for batchGradients. */
+  grads: GPUBuffer;
+  /** Optimizer state: velocity, or Adam's m at word 0 and v at word stateStride (16 bytes for gd). */
+  state: GPUBuffer;
+  stateStride: number;
+  /** Gradient partial sums (gradRows, P). */
+  partial: GPUBuffer;
   /** Mini-batches: the gathered batch x (Ct, inputs), y (Ct). */
   batchX: GPUBuffer | null;
   batchY: GPUBuffer | null;
   /** Loss statistics: (steps * statsPerBatch) for training, (testBlocks) for the test set. */
   trainStats: GPUBuffer;
   testStats: GPUBuffer;
-  /** EpochStats (readbackEvery). */
-  history: GPUBuffer;
   /** Step records (stepsPerSubmit + 1, stride); slot 0 is the constant record evaluation dispatches use. */
   stepRecords: GPUBuffer;
   stepStride: number;
   stepBindGroup: GPUBindGroup;
 }
 
-function makeBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings): TrainerBuffers {
-  const { device } = ctx;
-  const { spec } = options.params;
-  const { layers } = spec;
+/** The fused path's own buffers. */
+interface FusedBuffers {
+  /** Train x, train y, test x, test y (fusedDataLayout), x as float32 bits. */
+  data: GPUBuffer;
+  /** Adam's bias corrections (1 - b1^t, 1 - b2^t) per step of a chunk (16 bytes for the others). */
+  corrections: GPUBuffer;
+  /** FusedDispatch records, one per dispatch of a chunk, `recordStride` apart (read at dynamic offsets). */
+  records: GPUBuffer;
+  recordStride: number;
+  recordBindGroup: GPUBindGroup;
+  /** FusedSizes. */
+  sizes: GPUBuffer;
+}
+
+function makeBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings, fused: FusedPlan | null): TrainerBuffers {
+  const { layers } = options.params.spec;
   const S = GPUBufferUsage.STORAGE;
   const P = plan.params.count;
   const C = plan.capacity;
-  const mini = plan.batchSize < plan.trainSize;
-  const packed = new Float32Array(P);
-  for (let l = 0; l < layerCount(spec); l++) {
+  const packed = new Float32Array(fused ? 2 * P + fused.stateWords : P);
+  for (let l = 0; l < layerCount(options.params.spec); l++) {
     packed.set(options.params.weights[l], plan.params.weightOffsets[l]);
     packed.set(options.params.biases[l], plan.params.biasOffsets[l]);
   }
-  const stateCount = options.optimizer.kind === 'adam' ? 2 : options.optimizer.kind === 'momentum' ? 1 : 0;
-  const stepStride = roundUp(32, device.limits.minUniformBufferOffsetAlignment);
-  const firstRecord = new UniformRecord().u32(0).u32(0).u32(0).u32(0).u32(0).f32(1).f32(1).data;
-  const stepRecordBytes = new Uint8Array((settings.stepsPerSubmit + 1) * stepStride);
-  stepRecordBytes.set(firstRecord);
-  const stepRecords = owner.create('step records', stepRecordBytes.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, stepRecordBytes);
   const { train, test } = options;
   return {
     train: uploadDataset(owner, 'train', train.x, train.y, train.size, train.inputs, plan.trainSegment),
     test: test && test.size > 0 ? uploadDataset(owner, 'test', test.x, test.y, test.size, test.inputs, plan.testSegment) : null,
-    params: owner.create('params', P * 4, S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, packed),
-    grads: owner.create('grads', P * 4, S | GPUBufferUsage.COPY_SRC),
-    state: Array.from({ length: stateCount }, (_, i) => owner.create(`optimizer state ${i}`, P * 4, S, new Float32Array(P))),
-    partial: owner.create('gradient partial sums', plan.gradRows * P * 4, S),
+    params: owner.create(fused ? 'model (params, grads, state)' : 'params', packed.byteLength, S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, packed),
     z: layers.slice(1).map((w, l) => owner.create(`z[${l}]`, C * w * 4, S)),
     a: layers.slice(1).map((w, l) => owner.create(`a[${l}]`, C * w * 4, S)),
     dZ: layers.slice(1).map((w, l) => owner.create(`dZ[${l}]`, C * w * 4, S)),
     results: owner.create('sample results', C * 8, S | GPUBufferUsage.COPY_SRC),
     probs: owner.create('probabilities', C * layers[layers.length - 1] * 4, S | GPUBufferUsage.COPY_SRC),
+    history: owner.create('history', (fused ? fused.chunkEpochs : settings.readbackEvery) * 16, S | GPUBufferUsage.COPY_SRC),
+    general: fused ? null : makeGeneralBuffers(ctx, owner, options, plan, settings),
+    fused: fused ? makeFusedBuffers(ctx, owner, options, plan, fused) : null,
+  };
+}
+
+function makeGeneralBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings): GeneralBuffers {
+  const { device } = ctx;
+  const { layers } = options.params.spec;
+  const S = GPUBufferUsage.STORAGE;
+  const P = plan.params.count;
+  const mini = plan.batchSize < plan.trainSize;
+  const stateStride = roundUp(P * 4, device.limits.minStorageBufferOffsetAlignment) / 4;
+  const stateCount = stateArrays(options.optimizer.kind);
+  const stepStride = roundUp(32, device.limits.minUniformBufferOffsetAlignment);
+  const firstRecord = new UniformRecord().u32(0).u32(0).u32(0).u32(0).u32(0).f32(1).f32(1).data;
+  const stepRecordBytes = new Uint8Array((settings.stepsPerSubmit + 1) * stepStride);
+  stepRecordBytes.set(firstRecord);
+  const stepRecords = owner.create('step records', stepRecordBytes.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, stepRecordBytes);
+  return {
+    grads: owner.create('grads', P * 4, S | GPUBufferUsage.COPY_SRC),
+    state: owner.create('optimizer state', Math.max(4, stateCount * stateStride * 4), S, new Float32Array(Math.max(1, stateCount * stateStride))),
+    stateStride,
+    partial: owner.create('gradient partial sums', plan.gradRows * P * 4, S),
     batchX: mini ? owner.create('batch x', plan.trainChunk * layers[0] * 4, S) : null,
     batchY: mini ? owner.create('batch y', plan.trainChunk * 4, S) : null,
     trainStats: owner.create('train loss stats', plan.steps * plan.statsPerBatch * 8, S),
     testStats: owner.create('test loss stats', Math.max(1, plan.testBlocks) * 8, S),
-    history: owner.create('history', settings.readbackEvery * 16, S | GPUBufferUsage.COPY_SRC),
     stepRecords,
     stepStride,
     stepBindGroup: device.createBindGroup({ label: `${owner.prefix} step records`, layout: KernelLibrary.for(ctx).stepLayout, entries: [{ binding: 0, resource: { buffer: stepRecords, offset: 0, size: 32 } }] }),
   };
 }
 
-/** The dispatch lists a trainer encodes. */
+function makeFusedBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, fused: FusedPlan): FusedBuffers {
+  const { device } = ctx;
+  const { train, test } = options;
+  const testSize = test?.size ?? 0;
+  const layout = fusedDataLayout(train.inputs, train.size, testSize);
+  const data = new Uint32Array(layout.words);
+  const bits = new Float32Array(data.buffer);
+  bits.set(train.x.subarray(0, train.size * train.inputs), layout.trainX);
+  data.set(train.y.subarray(0, train.size), layout.trainY);
+  if (test && testSize > 0) {
+    bits.set(test.x.subarray(0, testSize * test.inputs), layout.testX);
+    data.set(test.y.subarray(0, testSize), layout.testY);
+  }
+  const o = options.optimizer;
+  const P = plan.params.count;
+  const sizes = new UniformRecord()
+    .u32(fused.layers.length)
+    .u32(train.size)
+    .u32(testSize)
+    .u32(plan.batchSize)
+    .u32(plan.steps)
+    .u32(P)
+    .u32(fused.stateWords)
+    .u32(options.params.spec.layers[options.params.spec.layers.length - 1])
+    .u32(layout.trainX)
+    .u32(layout.trainY)
+    .u32(layout.testX)
+    .u32(layout.testY)
+    .u32(options.shuffleSeed >>> 0)
+    .align16();
+  optimizerRecord(sizes, plan, options).align16();
+  for (let l = 0; l < MAX_FUSED_LAYERS; l++) {
+    const layer = fused.layers[l];
+    if (layer) sizes.u32(layer.inSize).u32(layer.outSize).u32(layer.wOffset).u32(layer.bOffset).u32(layer.inSlot).u32(layer.zSlot).u32(layer.aSlot).u32(0);
+    else for (let k = 0; k < 8; k++) sizes.u32(0);
+  }
+  const recordStride = roundUp(32, device.limits.minUniformBufferOffsetAlignment);
+  const records = owner.create('fused dispatch records', Math.ceil(fused.chunkEpochs / fused.epochsPerDispatch) * recordStride, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  return {
+    data: owner.create('fused data', data.byteLength, GPUBufferUsage.STORAGE, data),
+    corrections: owner.create('adam corrections', o.kind === 'adam' ? fused.chunkEpochs * plan.steps * 8 : 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    records,
+    recordStride,
+    recordBindGroup: device.createBindGroup({ label: `${owner.prefix} fused dispatch records`, layout: KernelLibrary.for(ctx).stepLayout, entries: [{ binding: 0, resource: { buffer: records, offset: 0, size: 32 } }] }),
+    sizes: owner.create('fused sizes', sizes.data.byteLength, GPUBufferUsage.UNIFORM, sizes.data),
+  };
+}
+
+/** OptimizerSizes (optimizer.wgsl) appended to `record`. */
+function optimizerRecord(record: UniformRecord, plan: TrainingPlan, options: TrainerOptions): UniformRecord {
+  const o = options.optimizer;
+  return record
+    .u32(plan.params.count)
+    .u32(plan.params.weightCount)
+    .u32(plan.gradChunk)
+    .f32(o.lr)
+    .f32(o.momentum)
+    .f32(o.beta1)
+    .f32(o.beta2)
+    .f32(1 - o.beta1)
+    .f32(1 - o.beta2)
+    .f32(o.epsilon)
+    .f32(o.weightDecay);
+}
+
+/** The fused path's pipeline and bind group, and the plan they were made for. */
+interface FusedProgram {
+  plan: FusedPlan;
+  variant: FusedVariant;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+}
+
+async function buildFusedProgram(ctx: GpuContext, library: KernelLibrary, options: TrainerOptions, plan: TrainingPlan, fused: FusedPlan, variant: FusedVariant, b: TrainerBuffers): Promise<FusedProgram> {
+  const f = b.fused!;
+  const copies = modelCopies(variant);
+  const pipeline = await library.pipeline(variant.kernel, {
+    ACTIVATION: ACTIVATION_CODES[options.params.spec.activation],
+    FUSED_WORKGROUP: variant.lanes,
+    MODEL_COPIES: copies,
+    PARAM_WORDS: plan.params.count * copies,
+    STATE_WORDS: Math.max(1, fused.stateWords * copies),
+    SLOT_WORDS: fused.slotWords,
+    OPTIMIZER: OPTIMIZER_CODES[options.optimizer.kind],
+  });
+  const bindGroup = await ctx.guarded('GpuTrainer: fused bind group', () => library.bindGroup(variant.kernel, `fused ${variant.name}`, [b.params, b.history, f.data, f.corrections, f.sizes]));
+  return { plan: fused, variant, pipeline, bindGroup };
+}
+
+/** The general path's dispatch lists. */
 interface Programs {
   /** One step's forward and backward over a full batch, and over the epoch's last (maybe smaller) batch. */
   fullBatch: Dispatch[];
   lastBatch: Dispatch[];
-  /** The optimizer update (sums the partial gradients too). */
+  /** The optimizer update over every parameter (empty when the steps fuse it into the weight gradients). */
   update: Dispatch[];
   /** The test set's loss statistics after an epoch (empty without a test set). */
   test: Dispatch[];
   /** The epoch's history record. */
   record: Dispatch[];
-  /** The summed gradient into `grads` (batchGradients only). */
+  /** A full batch's gradient into the partial sums, updating nothing, and their sum into `grads` (batchGradients). */
+  gradient: Dispatch[];
   sumGradients: Dispatch[];
 }
 
-function lossSizes(n: number, classes: number, scale: number): UniformRecord {
-  return new UniformRecord().u32(n).u32(classes).f32(scale);
+function lossSizes(n: number, classes: number, scale: number, blockBase = 0): UniformRecord {
+  return new UniformRecord().u32(n).u32(classes).f32(scale).u32(blockBase);
 }
 
 /** Adds the forward dispatches of every layer over `count` samples of `input`; returns their indices. */
@@ -571,84 +902,90 @@ function addForward(builder: ProgramBuilder, b: TrainerBuffers, spec: MlpSpec, o
     const sizes = new UniformRecord().u32(count).u32(layers[l]).u32(layers[l + 1]).u32(offsets.weightOffsets[l]).u32(offsets.biasOffsets[l]);
     const resources = [b.z[l], b.a[l], l === 0 ? input : b.a[l - 1], b.params, sizes];
     const workgroups = forwardWorkgroups(forward, count, layers[l + 1], constants);
-    indices.push(builder.add(forward, `${label} forward ${l}`, resources, workgroups, ACTIVATION_CODES[l < last ? activation : 'identity']));
+    indices.push(builder.add(forward, `${label} forward ${l}`, resources, workgroups, { ACTIVATION: ACTIVATION_CODES[l < last ? activation : 'identity'] }));
   }
   return indices;
 }
 
 async function buildPrograms(ctx: GpuContext, builder: ProgramBuilder, options: TrainerOptions, plan: TrainingPlan, b: TrainerBuffers): Promise<Programs> {
   const { layers, activation } = options.params.spec;
+  const g = b.general!;
   const last = layers.length - 2;
   const classes = layers[last + 1];
   const inputs = layers[0];
   const P = plan.params.count;
   const { profile } = builder;
   const k = profile.constants;
-  const mini = b.batchX !== null;
+  const mini = g.batchX !== null;
+  const o = options.optimizer;
+  const optimizerSizes = optimizerRecord(new UniformRecord(), plan, options);
+  const optimizerCode = { OPTIMIZER: OPTIMIZER_CODES[o.kind] };
+  // Every batch in one chunk and one row of partial sums: each layer's gradient is final in one pass, so
+  // its update goes with it (matmulGradWeightsUpdate*), after the layer's input gradient.
+  const fuseUpdate = plan.gradRows === 1 && plan.trainChunk >= plan.batchSize;
+  const stateBinding = (i: number): GPUBufferBinding => ({ buffer: g.state, offset: i * g.stateStride * 4, size: P * 4 });
 
-  /** One step over a batch of `batchSize` samples, chunk by chunk. */
-  const step = (batchSize: number): number[] => {
+  /** One step over a batch of `batchSize` samples, chunk by chunk; `update`: with the fused updates. */
+  const step = (batchSize: number, update: boolean): number[] => {
     const indices: number[] = [];
     const parts = mini ? chunks(batchSize, batchSize, plan.trainChunk) : chunks(plan.trainSize, plan.trainSegment, plan.trainChunk);
     for (const c of parts) {
-      const label = `batch of ${batchSize}, chunk ${c.start}`;
+      const label = `batch of ${batchSize}, chunk ${c.start}${update ? '' : ', gradient only'}`;
       let x: GPUBuffer | GPUBufferBinding;
       let y: GPUBuffer | GPUBufferBinding;
       if (mini) {
-        x = b.batchX!;
-        y = b.batchY!;
+        x = g.batchX!;
+        y = g.batchY!;
         b.train.x.forEach((segmentX, s) => {
           const segmentStart = s * b.train.segment;
           const segmentCount = Math.min(b.train.segment, plan.trainSize - segmentStart);
           const sizes = new UniformRecord().u32(c.count).u32(c.start).u32(inputs).u32(plan.trainSize).u32(options.shuffleSeed >>> 0).u32(segmentStart).u32(segmentCount);
-          indices.push(builder.add('gatherBatch', `${label} gather from segment ${s}`, [b.batchX!, b.batchY!, segmentX, b.train.y[s], sizes], grid1d(c.count, k.GATHER_WORKGROUP)));
+          indices.push(builder.add('gatherBatch', `${label} gather from segment ${s}`, [g.batchX!, g.batchY!, segmentX, b.train.y[s], sizes], grid1d(c.count, k.GATHER_WORKGROUP)));
         });
       } else {
         x = chunkBinding(b.train.x, c, inputs);
         y = chunkBinding(b.train.y, c, 1);
       }
       indices.push(...addForward(builder, b, options.params.spec, plan.params, x, c.count, label));
-      indices.push(builder.add('softmaxCrossEntropy', `${label} loss`, [b.results, b.dZ[last], b.z[last], y, lossSizes(c.count, classes, 1 / batchSize)], grid1d(c.count, k.LOSS_WORKGROUP)));
       // Chunks of a split batch start on statistics blocks and rows of partial sums (plan.trainChunk).
-      indices.push(builder.add('accumulateLossStats', `${label} loss stats`, [b.trainStats, b.results, y, new UniformRecord().u32(c.count).u32(c.start / STATS_BLOCK)], [Math.ceil(c.count / STATS_BLOCK)]));
+      const loss = lossSizes(c.count, classes, 1 / batchSize, c.start / STATS_BLOCK);
+      indices.push(builder.add('softmaxCrossEntropyStats', `${label} loss`, [g.trainStats, b.dZ[last], b.z[last], y, loss], [Math.ceil(c.count / STATS_BLOCK)]));
       const offsets = plan.params;
       for (let l = last; l >= 0; l--) {
         const inSize = layers[l];
         const outSize = layers[l + 1];
         const A = l === 0 ? x : b.a[l - 1];
-        const gradSizes = new UniformRecord().u32(c.count).u32(outSize).u32(inSize).u32(offsets.weightOffsets[l]).u32(offsets.biasOffsets[l]).u32(P).u32(plan.gradChunk).u32(c.start / plan.gradChunk);
-        const gradWorkgroups = gradWeightsWorkgroups(profile.gradWeights, c.count, outSize, inSize, plan.gradChunk, k);
-        indices.push(builder.add(profile.gradWeights, `${label} grad weights ${l}`, [b.partial, b.dZ[l], A, gradSizes], gradWorkgroups));
-        if (l > 0) {
+        const gradSizes = new UniformRecord().u32(c.count).u32(outSize).u32(inSize).u32(offsets.weightOffsets[l]).u32(offsets.biasOffsets[l]).u32(P).u32(plan.gradChunk).u32(c.start / plan.gradChunk).u32(g.stateStride);
+        const gradInput = () => {
           const sizes = new UniformRecord().u32(c.count).u32(outSize).u32(inSize).u32(offsets.weightOffsets[l]);
           const inputWorkgroups = gradInputWorkgroups(profile.gradInputActivationBackward, c.count, inSize, k);
-          indices.push(builder.add(profile.gradInputActivationBackward, `${label} grad input ${l}`, [b.dZ[l - 1], b.dZ[l], b.params, b.z[l - 1], sizes], inputWorkgroups, ACTIVATION_CODES[activation]));
+          indices.push(builder.add(profile.gradInputActivationBackward, `${label} grad input ${l}`, [b.dZ[l - 1], b.dZ[l], b.params, b.z[l - 1], sizes], inputWorkgroups, { ACTIVATION: ACTIVATION_CODES[activation] }));
+        };
+        if (update) {
+          // The input gradient reads W(l) before the update changes it.
+          if (l > 0) gradInput();
+          const workgroups = gradWeightsUpdateWorkgroups(profile.gradWeightsUpdate, outSize, inSize, k);
+          // The whole state buffer: Adam's second moments sit at stateStride.
+          indices.push(builder.add(profile.gradWeightsUpdate, `${label} grad weights and update ${l}`, [b.params, b.dZ[l], A, gradSizes, g.state, optimizerSizes], workgroups, optimizerCode));
+        } else {
+          const gradWorkgroups = gradWeightsWorkgroups(profile.gradWeights, c.count, outSize, inSize, plan.gradChunk, k);
+          indices.push(builder.add(profile.gradWeights, `${label} grad weights ${l}`, [g.partial, b.dZ[l], A, gradSizes], gradWorkgroups));
+          if (l > 0) gradInput();
         }
       }
     }
     return indices;
   };
 
-  const o = options.optimizer;
-  const optimizerSizes = new UniformRecord()
-    .u32(P)
-    .u32(plan.params.weightCount)
-    .u32(plan.gradChunk)
-    .f32(o.lr)
-    .f32(o.momentum)
-    .f32(o.beta1)
-    .f32(o.beta2)
-    .f32(1 - o.beta1)
-    .f32(1 - o.beta2)
-    .f32(o.epsilon)
-    .f32(o.weightDecay);
   const updateKernel: KernelName = o.kind === 'adam' ? 'adamUpdate' : o.kind === 'momentum' ? 'momentumUpdate' : 'sgdUpdate';
   const paramGrid = grid1d(P, k.OPTIMIZER_WORKGROUP);
+  const state = Array.from({ length: stateArrays(o.kind) }, (_, i) => stateBinding(i));
 
-  const fullBatch = step(plan.batchSize);
-  const lastBatch = plan.lastBatchSize === plan.batchSize ? fullBatch : step(plan.lastBatchSize);
-  const update = [builder.add(updateKernel, 'update', [b.params, ...b.state, b.partial, optimizerSizes], paramGrid)];
-  const sumGradients = [builder.add('sumGradPartials', 'sum gradients', [b.grads, b.partial, optimizerSizes], paramGrid)];
+  const fullBatch = step(plan.batchSize, fuseUpdate);
+  const lastBatch = plan.lastBatchSize === plan.batchSize ? fullBatch : step(plan.lastBatchSize, fuseUpdate);
+  const update = fuseUpdate ? [] : [builder.add(updateKernel, 'update', [b.params, ...state, g.partial, optimizerSizes], paramGrid)];
+  const gradient = fuseUpdate ? step(plan.batchSize, false) : fullBatch;
+  const sumGradients = [builder.add('sumGradPartials', 'sum gradients', [g.grads, g.partial, optimizerSizes], paramGrid)];
   const test: number[] = [];
   if (b.test) {
     const testSize = b.test.size;
@@ -656,12 +993,11 @@ async function buildPrograms(ctx: GpuContext, builder: ProgramBuilder, options: 
       const label = `test chunk ${c.start}`;
       const y = chunkBinding(b.test.y, c, 1);
       test.push(...addForward(builder, b, options.params.spec, plan.params, chunkBinding(b.test.x, c, inputs), c.count, label));
-      test.push(builder.add('softmaxCrossEntropy', `${label} loss`, [b.results, b.dZ[last], b.z[last], y, lossSizes(c.count, classes, 1)], grid1d(c.count, k.LOSS_WORKGROUP)));
-      test.push(builder.add('accumulateLossStats', `${label} loss stats`, [b.testStats, b.results, y, new UniformRecord().u32(c.count).u32(c.start / STATS_BLOCK)], [Math.ceil(c.count / STATS_BLOCK)]));
+      test.push(builder.add('softmaxCrossEntropyStats', `${label} loss`, [g.testStats, b.dZ[last], b.z[last], y, lossSizes(c.count, classes, 1, c.start / STATS_BLOCK)], [Math.ceil(c.count / STATS_BLOCK)]));
     }
   }
   const recordSizes = new UniformRecord().u32(plan.trainSize).u32(plan.batchSize).u32(plan.statsPerBatch).u32(plan.steps).u32(plan.testBlocks);
-  const record = [builder.add('recordEpoch', 'record epoch', [b.history, b.trainStats, b.testStats, recordSizes], [1])];
+  const record = [builder.add('recordEpoch', 'record epoch', [b.history, g.trainStats, g.testStats, recordSizes], [1])];
 
   const dispatches = await builder.build(ctx, 'GpuTrainer');
   const pick = (indices: number[]) => indices.map((i) => dispatches[i]);
@@ -671,6 +1007,7 @@ async function buildPrograms(ctx: GpuContext, builder: ProgramBuilder, options: 
     update: pick(update),
     test: pick(test),
     record: pick(record),
+    gradient: pick(gradient),
     sumGradients: pick(sumGradients),
   };
 }

@@ -1,6 +1,7 @@
 // The WGSL kernels as the host sees them: which files make each shader module, every entry point's
 // bindings, the override constants (tile and workgroup sizes, one documented place), the versions
-// training uses, and a per-device cache of modules, layouts and pipelines. The same .wgsl files load in
+// training uses (KERNEL_PROFILES for the general path, chooseFusedVariant for the fused trainer), and a
+// per-device cache of modules, layouts and pipelines. The same .wgsl files load in
 // Node, in the browser and in tests (imported as text through `?raw`); modules are whole files put one
 // after another, never code assembled from snippets.
 
@@ -20,14 +21,14 @@ import { GpuValidationError, type GpuContext } from './device.ts';
 /** Each shader module: the whole files it is made of, in order (shared declarations first). */
 const MODULE_FILES = {
   activation: [['activation.wgsl', activationWgsl]],
-  matmul: [['activation.wgsl', activationWgsl], ['matmul.wgsl', matmulWgsl]],
+  matmul: [['step.wgsl', stepWgsl], ['activation.wgsl', activationWgsl], ['optimizer.wgsl', optimizerWgsl], ['matmul.wgsl', matmulWgsl]],
   softmaxCrossEntropy: [['step.wgsl', stepWgsl], ['softmaxCrossEntropy.wgsl', softmaxCrossEntropyWgsl]],
   optimizer: [['step.wgsl', stepWgsl], ['optimizer.wgsl', optimizerWgsl]],
   shuffle: [['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl]],
   noop: [['noop.wgsl', noopWgsl]],
-  fused: [['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl], ['activation.wgsl', activationWgsl], ['fused.wgsl', fusedWgsl]],
+  fused: [['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl], ['activation.wgsl', activationWgsl], ['optimizer.wgsl', optimizerWgsl], ['fused.wgsl', fusedWgsl]],
   // `enable subgroups;` must open the module, so its file comes first.
-  fusedSubgroup: [['fusedSubgroup.wgsl', fusedSubgroupWgsl], ['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl], ['activation.wgsl', activationWgsl], ['fused.wgsl', fusedWgsl]],
+  fusedSubgroup: [['fusedSubgroup.wgsl', fusedSubgroupWgsl], ['step.wgsl', stepWgsl], ['shuffle.wgsl', shuffleWgsl], ['activation.wgsl', activationWgsl], ['optimizer.wgsl', optimizerWgsl], ['fused.wgsl', fusedWgsl]],
 } as const satisfies Record<string, readonly (readonly [string, string])[]>;
 
 export type ModuleName = keyof typeof MODULE_FILES;
@@ -54,14 +55,15 @@ export type KernelConstants = { readonly [K in keyof typeof KERNEL_CONSTANTS]: n
 
 /**
  * The fused kernel's override constants, set from the model at pipeline creation (no defaults):
- * FUSED_WORKGROUP invocations (and scratch lanes), PARAM_WORDS = P, STATE_WORDS (optimizer state, at
- * least 1), SLOT_WORDS scratch words per sample, OPTIMIZER (OPTIMIZER_CODES).
+ * FUSED_WORKGROUP invocations (and scratch lanes), MODEL_COPIES (1, or one per lane for the subgroup
+ * version), PARAM_WORDS = P x copies, STATE_WORDS (optimizer state x copies, at least 1), SLOT_WORDS
+ * scratch words per sample, OPTIMIZER (OPTIMIZER_CODES).
  */
-export const FUSED_CONSTANT_NAMES = ['FUSED_WORKGROUP', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER'] as const;
+export const FUSED_CONSTANT_NAMES = ['FUSED_WORKGROUP', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER'] as const;
 export type FusedConstantName = (typeof FUSED_CONSTANT_NAMES)[number];
 export type ConstantName = keyof typeof KERNEL_CONSTANTS | 'ACTIVATION' | FusedConstantName;
 
-/** fused.wgsl's OPT_* codes. */
+/** optimizer.wgsl's OPT_* codes (the OPTIMIZER override of the fused kernels). */
 export const OPTIMIZER_CODES: Readonly<Record<OptimizerKind, number>> = { gd: 0, momentum: 1, adam: 2 };
 
 /** Samples per entry of the loss statistics (one workgroup of accumulateLossStats). */
@@ -101,11 +103,15 @@ export const KERNELS = {
   matmulBiasActForward: { module: 'matmul', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'TILE'] },
   matmulGradWeightsNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ELEMENTWISE_WORKGROUP'] },
   matmulGradWeights: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['TILE'] },
+  // Gradient and update fused: params, dZ, A, sizes, optimizer state (a 16-byte dummy for gd), optimizer sizes.
+  matmulGradWeightsUpdateNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U], [4, W], [9, U]], step: true, constants: ['ELEMENTWISE_WORKGROUP', 'OPTIMIZER'] },
+  matmulGradWeightsUpdate: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U], [4, W], [9, U]], step: true, constants: ['TILE', 'OPTIMIZER'] },
   matmulGradInput: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ELEMENTWISE_WORKGROUP'] },
   matmulGradInputActivationBackwardNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
   matmulGradInputActivationBackward: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'TILE'] },
   softmaxCrossEntropy: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['LOSS_WORKGROUP'] },
   softmax: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, U]], step: false, constants: ['LOSS_WORKGROUP'] },
+  softmaxCrossEntropyStats: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['STATS_WORKGROUP', 'STATS_PER_INVOCATION'] },
   accumulateLossStats: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, R], [3, U]], step: true, constants: ['STATS_WORKGROUP', 'STATS_PER_INVOCATION'] },
   recordEpoch: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, R], [3, U]], step: true, constants: ['STATS_WORKGROUP', 'STATS_PER_INVOCATION'] },
   sumGradPartials: { module: 'optimizer', bindings: [[0, W], [8, R], [9, U]], step: true, constants: ['OPTIMIZER_WORKGROUP'] },
@@ -116,9 +122,9 @@ export const KERNELS = {
   noop: { module: 'noop', bindings: [], step: false, constants: ['NOOP_WORKGROUP'] },
   // The fused trainer: model (params, grads, state), history, data, Adam corrections, sizes; its dispatch
   // record at group 1 (in the step record's place).
-  fusedTrainSerial: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
-  fusedTrainWorkgroup: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
-  fusedTrainSubgroup: { module: 'fusedSubgroup', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainSerial: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainWorkgroup: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainSubgroup: { module: 'fusedSubgroup', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
 } as const satisfies Record<string, KernelInfo>;
 
 export type KernelName = keyof typeof KERNELS;
@@ -133,6 +139,8 @@ export interface KernelProfile {
   name: 'tiled' | 'naive';
   forward: 'matmulBiasActForward' | 'matmulBiasActForwardNaive';
   gradWeights: 'matmulGradWeights' | 'matmulGradWeightsNaive';
+  /** The weight gradients fused with the update, for batches of one row of partial sums. */
+  gradWeightsUpdate: 'matmulGradWeightsUpdate' | 'matmulGradWeightsUpdateNaive';
   gradInputActivationBackward: 'matmulGradInputActivationBackward' | 'matmulGradInputActivationBackwardNaive';
   constants: KernelConstants;
 }
@@ -142,6 +150,7 @@ export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfi
     name: 'tiled',
     forward: 'matmulBiasActForward',
     gradWeights: 'matmulGradWeights',
+    gradWeightsUpdate: 'matmulGradWeightsUpdate',
     gradInputActivationBackward: 'matmulGradInputActivationBackward',
     constants: KERNEL_CONSTANTS,
   },
@@ -149,6 +158,7 @@ export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfi
     name: 'naive',
     forward: 'matmulBiasActForwardNaive',
     gradWeights: 'matmulGradWeightsNaive',
+    gradWeightsUpdate: 'matmulGradWeightsUpdateNaive',
     gradInputActivationBackward: 'matmulGradInputActivationBackwardNaive',
     constants: { ...KERNEL_CONSTANTS, STATS_WORKGROUP: 64, STATS_PER_INVOCATION: 16 },
   },
@@ -157,6 +167,68 @@ export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfi
 /** The profile for a device: naive on CPU-emulated adapters, tiled elsewhere. */
 export function defaultProfile(ctx: GpuContext): KernelProfile {
   return KERNEL_PROFILES[ctx.isSoftware ? 'naive' : 'tiled'];
+}
+
+/**
+ * The fused trainer's versions (shaders/fused.wgsl, fusedSubgroup.wgsl), side by side; chooseFusedVariant
+ * picks the one training uses. `lanes`: invocations of the one workgroup (FUSED_WORKGROUP).
+ *   serial     one invocation, no barriers: every sample in turn.
+ *   workgroup  `lanes` invocations, one sample each per tile; two barriers per tile, one per update.
+ *   subgroup   one subgroup (lanes = the adapter's smallest subgroup size), a copy of the model per lane;
+ *              gradients summed across the tile by subgroupAdd; no barrier. Needs 'subgroups'.
+ */
+export const FUSED_VARIANT_NAMES = ['serial', 'workgroup', 'subgroup'] as const;
+export type FusedVariantName = (typeof FUSED_VARIANT_NAMES)[number];
+
+export interface FusedVariant {
+  name: FusedVariantName;
+  kernel: 'fusedTrainSerial' | 'fusedTrainWorkgroup' | 'fusedTrainSubgroup';
+  lanes: number;
+}
+
+/** Copies of the model in workgroup memory (MODEL_COPIES): one per lane for the subgroup version. */
+export function modelCopies(variant: { name: FusedVariantName; lanes: number }): number {
+  return variant.name === 'subgroup' ? variant.lanes : 1;
+}
+
+/** Invocations of the workgroup version on a GPU (two warps or one wavefront of samples per tile). */
+export const FUSED_WORKGROUP_LANES = 64;
+
+/** The subgroup size a one-subgroup workgroup can rely on, or null without the 'subgroups' feature. */
+export function subgroupLanes(ctx: GpuContext): number | null {
+  if (!ctx.device.features.has('subgroups')) return null;
+  const size = (ctx.adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize;
+  return size && size > 0 ? size : null;
+}
+
+/**
+ * A fused variant on this device; `lanes` overrides the workgroup version's invocations. Throws when the
+ * subgroup version is asked for on a device without subgroups.
+ */
+export function fusedVariant(ctx: GpuContext, name: FusedVariantName, lanes = 0): FusedVariant {
+  switch (name) {
+    case 'serial':
+      return { name, kernel: 'fusedTrainSerial', lanes: 1 };
+    case 'workgroup':
+      return { name, kernel: 'fusedTrainWorkgroup', lanes: lanes > 0 ? lanes : FUSED_WORKGROUP_LANES };
+    case 'subgroup': {
+      const size = subgroupLanes(ctx);
+      if (size === null) throw new GpuValidationError(`${ctx.adapterName}: the fused subgroup version needs the 'subgroups' feature, which this device does not have`);
+      return { name, kernel: 'fusedTrainSubgroup', lanes: size };
+    }
+  }
+}
+
+/**
+ * The fused version training uses, in one place (measured by test/gpu/measure/fused.measure.ts).
+ * CPU-emulated adapters pay dearly for every barrier (their invocations run as coroutines): subgroup where
+ * the device has subgroups (SwiftShader: 4 lanes, one barrier per step), else workgroup (llvmpipe, whose
+ * loop limit rules out serial). GPUs: workgroup, FUSED_WORKGROUP_LANES invocations, whose owner-summed
+ * gradients cost a few barriers a tile where the subgroup version spends P subgroupAdds.
+ */
+export function chooseFusedVariant(ctx: GpuContext): FusedVariant {
+  if (ctx.isSoftware && subgroupLanes(ctx) !== null) return fusedVariant(ctx, 'subgroup');
+  return fusedVariant(ctx, 'workgroup');
 }
 
 /** Workgroups of a forward dispatch over n samples, `out` outputs. */
@@ -170,12 +242,20 @@ export function gradWeightsWorkgroups(kernel: KernelProfile['gradWeights'], n: n
   return kernel === 'matmulGradWeights' ? [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE), rows] : grid1d(rows * outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
 }
 
+/** Workgroups of a fused weight-gradient and update dispatch (one row of partial sums). */
+export function gradWeightsUpdateWorkgroups(kernel: KernelProfile['gradWeightsUpdate'], outSize: number, inSize: number, c: KernelConstants): number[] {
+  return kernel === 'matmulGradWeightsUpdate' ? [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE)] : grid1d(outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
+}
+
 /** Workgroups of an input-gradient dispatch over n samples, `in` inputs. */
 export function gradInputWorkgroups(kernel: KernelProfile['gradInputActivationBackward'], n: number, inSize: number, c: KernelConstants): number[] {
   return kernel === 'matmulGradInputActivationBackward' ? [Math.ceil(inSize / c.TILE), Math.ceil(n / c.TILE)] : grid1d(n * inSize, c.ELEMENTWISE_WORKGROUP);
 }
 
-/** Storage buffers the kernels bind at most per stage (adamUpdate, the forward, the loss, the gather). */
+/**
+ * Storage buffers the kernels bind at most per stage (adamUpdate, matmulGradWeightsUpdate*, the forward,
+ * the loss, the gather, the fused trainer: 4, compatibility mode's default).
+ */
 export const STORAGE_BUFFERS_NEEDED = 4;
 
 /** Largest workgroup count in one dimension of a dispatch (WebGPU's default limit). */

@@ -11,6 +11,15 @@ export type AdapterChoice = (typeof ADAPTER_CHOICES)[number];
 /** Where Debian's chromium package installs SwiftShader's Vulkan driver. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/**
+ * Dawn zero-initialises workgroup memory before every compute shader runs, and SwiftShader compiles that
+ * initialisation element by element: pipeline creation took 1 s for the fused trainer's ~1000 words and
+ * 3-5 s for 2000 (0.4 s without, whatever the size; test/gpu/measure/fused.measure.ts). Every kernel here
+ * writes workgroup memory before it reads it (see shaders/fused.wgsl), so on SwiftShader the device skips
+ * it. Hardware adapters keep Dawn's default.
+ */
+export const SWIFTSHADER_WORKGROUP_INIT = 'enable-dawn-features=disable_workgroup_init';
+
 type DawnModule = { create(options: string[]): GPU; globals: object };
 let dawn: DawnModule | null = null;
 
@@ -42,7 +51,7 @@ async function findCandidate(choice: Exclude<AdapterChoice, 'auto'>): Promise<Ca
     return adapter ? { choice, gpu, adapter, featureLevel: 'compatibility' } : null;
   }
   if (choice === 'swiftshader') {
-    const gpu = create(['adapter=SwiftShader']);
+    const gpu = create(['adapter=SwiftShader', SWIFTSHADER_WORKGROUP_INIT]);
     const adapter = await gpu.requestAdapter();
     return adapter && /swiftshader/i.test(describeAdapter(adapter.info)) ? { choice, gpu, adapter, featureLevel: 'core' } : null;
   }

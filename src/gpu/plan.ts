@@ -6,7 +6,7 @@
 
 import type { OptimizerKind } from '../cpu/optimizer.ts';
 import { layerCount, parameterCount, type MlpSpec } from '../model/mlp.ts';
-import { MAX_WORKGROUPS_PER_DIMENSION, STATS_BLOCK } from './kernels.ts';
+import { MAX_WORKGROUPS_PER_DIMENSION, modelCopies, STATS_BLOCK, type FusedVariantName } from './kernels.ts';
 
 /** The two ways of running a training step: see src/gpu/gpuTrainer.ts. */
 export const GPU_PATHS = ['fused', 'general'] as const;
@@ -21,6 +21,10 @@ export interface GpuTrainerSettings {
    * not fit throws a PlanError naming the limit.
    */
   path: 'auto' | GpuPath;
+  /** Fused path: which kernel version (src/gpu/kernels.ts FUSED_VARIANT_NAMES); auto: chooseFusedVariant. */
+  fusedVariant: 'auto' | FusedVariantName;
+  /** Fused path, workgroup version: invocations per workgroup; 0 = FUSED_WORKGROUP_LANES. */
+  fusedLanes: number;
   /**
    * Fused path: epochs per dispatch, 0 = from a work estimate (FUSED_DISPATCH_WORK), so that no single
    * dispatch runs long enough to trip a GPU watchdog. Several dispatches go in one submission.
@@ -31,7 +35,11 @@ export interface GpuTrainerSettings {
    * samples) x parameters): one workgroup leaves most of a GPU idle, so big data sets go the general way.
    */
   fusedMaxEpochWork: number;
-  /** Epochs between history readbacks inside one train() call; each readback waits for the GPU. */
+  /**
+   * Epochs between history readbacks inside one train() call; each readback waits for the GPU. The fused
+   * path trains each such chunk in one submission (fewer epochs per chunk with Adam when its table of bias
+   * corrections would pass FUSED_MAX_TABLE_STEPS).
+   */
   readbackEvery: number;
   /** Most training steps encoded in one queue submission (bounds the per-step record buffer). */
   stepsPerSubmit: number;
@@ -54,6 +62,8 @@ export interface GpuTrainerSettings {
 
 export const DEFAULT_GPU_TRAINER_SETTINGS: Readonly<GpuTrainerSettings> = {
   path: 'auto',
+  fusedVariant: 'auto',
+  fusedLanes: 0,
   fusedEpochsPerDispatch: 0,
   fusedMaxEpochWork: 1 << 22,
   readbackEvery: 1000,
@@ -278,12 +288,14 @@ export function fusedLayers(spec: MlpSpec): { layers: FusedLayer[]; slotWords: n
 }
 
 /**
- * Bytes of workgroup memory the fused kernel declares with `lanes` invocations: parameters and gradients
- * (P each), optimizer state (at least one word), the scratch of every lane, and a loss and a count per lane.
+ * Bytes of workgroup memory the fused kernel `variant` declares: parameters and gradients (P each) and
+ * optimizer state (at least one word), times the model's copies (modelCopies); the scratch of every lane,
+ * and a loss and a count per lane.
  */
-export function fusedWorkgroupBytes(spec: MlpSpec, kind: OptimizerKind, lanes: number): number {
+export function fusedWorkgroupBytes(spec: MlpSpec, kind: OptimizerKind, variant: FusedShape): number {
   const P = parameterCount(spec);
-  return 4 * (2 * P + Math.max(1, stateArrays(kind) * P) + fusedLayers(spec).slotWords * lanes + 2 * lanes);
+  const copies = modelCopies(variant);
+  return 4 * (2 * P * copies + Math.max(1, stateArrays(kind) * P * copies) + fusedLayers(spec).slotWords * variant.lanes + 2 * variant.lanes);
 }
 
 /** Multiply-adds of one fused epoch, roughly: forward, backward and gradient per train sample, forward per test sample. */
@@ -296,20 +308,89 @@ export interface FusedLimits {
   maxComputeInvocationsPerWorkgroup: number;
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+  /**
+   * Loop iterations one invocation may run in one dispatch, over all its loops together (Infinity where
+   * there is no such limit; src/gpu/device.ts GALLIVM_LOOP_LIMIT on llvmpipe). A fused dispatch there
+   * takes only as many epochs as fit that budget, counted by fusedLoopIterations, with this margin.
+   */
+  maxLoopIterations: number;
 }
 
-/** Why the fused kernel with `lanes` invocations cannot run this model here, or null when it can. */
-export function fusedIneligibility(spec: MlpSpec, trainSize: number, testSize: number, kind: OptimizerKind, lanes: number, device: FusedLimits, settings: Pick<GpuTrainerSettings, 'maxBindingBytes'>): string | null {
+const LOOP_BUDGET_MARGIN = 0.9;
+
+/**
+ * An upper bound on the loop iterations one invocation of the fused kernel runs: per epoch, and once per
+ * dispatch (loading and storing the model). Mirrors the loops of shaders/fused.wgsl and
+ * fusedSubgroup.wgsl, counting each loop's iterations plus one for its exit; the shuffle's cycle walking
+ * is bounded by its domain (all positions of an epoch together walk exactly the domain once).
+ */
+export function fusedLoopIterations(spec: MlpSpec, trainSize: number, testSize: number, batchSize: number, stateWords: number, variant: FusedVariantName, lanes: number): { perEpoch: number; perDispatch: number } {
+  const { layers } = spec;
+  const L = layerCount(spec);
+  const P = parameterCount(spec);
+  const C = layers[L];
+  const outs = layers.slice(1);
+  const ins = layers.slice(0, -1);
+  const sum = (f: (l: number) => number) => ins.reduce((acc, _, l) => acc + f(l), 0);
+  const load = layers[0] + 1;
+  const forward = L + 1 + sum((l) => outs[l] + 1 + outs[l] * (ins[l] + 1));
+  const loss = (gradient: boolean) => C + (C + 1) + (gradient ? C + 1 : 0);
+  const backward = L + sum((l) => (l === 0 ? 0 : ins[l] + 1 + ins[l] * (outs[l] + 1)));
+  const accumulate = L + 1 + sum((l) => outs[l] + 1 + outs[l] * (ins[l] + 1));
+  const steps = Math.ceil(trainSize / batchSize);
+  const mini = batchSize < trainSize;
+  let domainBits = 0;
+  while (2 ** domainBits < trainSize) domainBits++;
+  const domain = 2 ** (2 * Math.max(1, Math.ceil(domainBits / 2)));
+  // shuffledIndex: 5 for the round keys, then 6 per step of the cycle walk.
+  const shuffle = (positions: number) => (mini ? 5 * positions + 6 * Math.min(domain, positions + domain - trainSize) : 0);
+  const sample = (gradient: boolean) => load + forward + loss(gradient) + (gradient ? backward : 0);
+  // Loops over the model: the workgroup version's lanes share them out, the others run them whole.
+  const owned = (words: number) => (variant === 'workgroup' ? Math.ceil(words / lanes) : words) + 1;
+  let perEpoch = 1 + steps + 1;
+  if (variant === 'serial') {
+    perEpoch += steps * (P + 1 + (P + 1) + 1) + trainSize * (sample(true) + accumulate + 1) + shuffle(trainSize);
+    perEpoch += testSize + 1 + testSize * sample(false);
+  } else {
+    const tiles = (n: number) => Math.ceil(n / lanes);
+    const trainTiles = steps * (tiles(batchSize) + 1);
+    perEpoch += steps * (2 * owned(P)) + trainTiles * (sample(true) + 1) + shuffle(Math.min(trainSize, trainTiles));
+    // Per tile, the gradient terms: by their owners (workgroup: a layer scan and the tile's samples per
+    // gradient, and lane 0 the tile's losses), or by every lane (subgroup: one pass over every gradient).
+    const terms = variant === 'workgroup' ? owned(P) * (L + 1 + lanes + 1) + lanes + 1 : accumulate;
+    perEpoch += trainTiles * terms;
+    const testTiles = tiles(testSize);
+    perEpoch += testTiles + 1 + testTiles * (sample(false) + (variant === 'workgroup' ? lanes + 1 : 0));
+  }
+  const perDispatch = 2 * (owned(P) + owned(stateWords)) + 2;
+  return { perEpoch, perDispatch };
+}
+
+/** A fused kernel version as the plan sees it: its name and its invocations. */
+export interface FusedShape {
+  name: FusedVariantName;
+  lanes: number;
+}
+
+/** Why the fused kernel `variant` cannot run this model here, or null when it can. */
+export function fusedIneligibility(spec: MlpSpec, trainSize: number, testSize: number, batchSize: number, kind: OptimizerKind, variant: FusedShape, device: FusedLimits, settings: Pick<GpuTrainerSettings, 'maxBindingBytes'>): string | null {
+  const { lanes } = variant;
   const L = layerCount(spec);
   if (L > MAX_FUSED_LAYERS) return `${L} layers, more than the fused kernel's ${MAX_FUSED_LAYERS}`;
   if (lanes > device.maxComputeInvocationsPerWorkgroup) return `${lanes} invocations per workgroup, more than the device's maxComputeInvocationsPerWorkgroup (${device.maxComputeInvocationsPerWorkgroup})`;
-  const bytes = fusedWorkgroupBytes(spec, kind, lanes);
+  const bytes = fusedWorkgroupBytes(spec, kind, variant);
   if (bytes > device.maxComputeWorkgroupStorageSize) {
     return `layers [${spec.layers.join(',')}] with ${kind} need ${bytes} bytes of workgroup memory (parameters, gradients, optimizer state and ${lanes} samples' activations), more than the device's maxComputeWorkgroupStorageSize (${device.maxComputeWorkgroupStorageSize})`;
   }
   const bindingBytes = Math.min(device.maxStorageBufferBindingSize, device.maxBufferSize, settings.maxBindingBytes);
   const dataBytes = fusedDataLayout(spec.layers[0], trainSize, testSize).words * 4;
   if (dataBytes > bindingBytes) return `the train and test sets take ${dataBytes} bytes, more than one storage binding holds (${bindingBytes})`;
+  if (Number.isFinite(device.maxLoopIterations)) {
+    const loops = fusedLoopIterations(spec, trainSize, testSize, batchSize, stateArrays(kind) * parameterCount(spec), variant.name, lanes);
+    if (loops.perDispatch + loops.perEpoch > device.maxLoopIterations * LOOP_BUDGET_MARGIN) {
+      return `one epoch of the ${variant.name} version takes up to ${loops.perEpoch} loop iterations per invocation, more than this adapter runs in one invocation (${device.maxLoopIterations}, GALLIVM_LOOP_LIMIT)`;
+    }
+  }
   return null;
 }
 
@@ -331,21 +412,28 @@ export interface FusedPlan {
   lanes: number;
   workgroupBytes: number;
   stateWords: number;
-  /** Epochs per dispatch, and per train() chunk (one submission, one readback). */
+  /** Epochs per dispatch (at most what the work estimate and the loop budget allow), and per train() chunk (one submission, one readback). */
   epochsPerDispatch: number;
   chunkEpochs: number;
 }
 
 /**
- * The fused path's layout for a run, or a PlanError saying which limit it exceeds. `lanes`: invocations of
- * the chosen kernel variant; `steps`: batches per epoch.
+ * The fused path's layout for a run with kernel version `variant`, or a PlanError saying which limit it
+ * exceeds. Epochs per dispatch: the setting, or as many as FUSED_DISPATCH_WORK allows; never more than
+ * the adapter's loop budget allows (maxLoopIterations).
  */
-export function planFused(spec: MlpSpec, trainSize: number, testSize: number, steps: number, kind: OptimizerKind, lanes: number, device: FusedLimits, settings: GpuTrainerSettings): FusedPlan {
-  const reason = fusedIneligibility(spec, trainSize, testSize, kind, lanes, device, settings);
+export function planFused(spec: MlpSpec, trainSize: number, testSize: number, batchSize: number, kind: OptimizerKind, variant: FusedShape, device: FusedLimits, settings: GpuTrainerSettings): FusedPlan {
+  const { lanes } = variant;
+  const reason = fusedIneligibility(spec, trainSize, testSize, batchSize, kind, variant, device, settings);
   if (reason) throw new PlanError(`the fused path cannot run this model here: ${reason}`);
   const { fusedEpochsPerDispatch: requested } = settings;
   if (!Number.isInteger(requested) || requested < 0) throw new PlanError(`fusedEpochsPerDispatch must be a non-negative integer, got ${requested}`);
-  const epochsPerDispatch = requested > 0 ? requested : Math.max(1, Math.floor(FUSED_DISPATCH_WORK / fusedEpochWork(spec, trainSize, testSize)));
+  const steps = Math.ceil(trainSize / batchSize);
+  let epochsPerDispatch = requested > 0 ? requested : Math.max(1, Math.floor(FUSED_DISPATCH_WORK / fusedEpochWork(spec, trainSize, testSize)));
+  if (Number.isFinite(device.maxLoopIterations)) {
+    const loops = fusedLoopIterations(spec, trainSize, testSize, batchSize, stateArrays(kind) * parameterCount(spec), variant.name, lanes);
+    epochsPerDispatch = Math.min(epochsPerDispatch, Math.floor((device.maxLoopIterations * LOOP_BUDGET_MARGIN - loops.perDispatch) / loops.perEpoch));
+  }
   // Adam's table of bias corrections holds the chunk's steps.
   const tableEpochs = kind === 'adam' ? Math.max(1, Math.floor(FUSED_MAX_TABLE_STEPS / steps)) : Infinity;
   const { layers, slotWords } = fusedLayers(spec);
@@ -353,7 +441,7 @@ export function planFused(spec: MlpSpec, trainSize: number, testSize: number, st
     layers,
     slotWords,
     lanes,
-    workgroupBytes: fusedWorkgroupBytes(spec, kind, lanes),
+    workgroupBytes: fusedWorkgroupBytes(spec, kind, variant),
     stateWords: stateArrays(kind) * parameterCount(spec),
     epochsPerDispatch,
     chunkEpochs: Math.min(settings.readbackEvery, tableEpochs),

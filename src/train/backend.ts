@@ -3,6 +3,7 @@
 
 import { CpuTrainer } from '../cpu/cpuTrainer.ts';
 import { NoGpuError, type GpuContext } from '../gpu/device.ts';
+import type { GpuTrainerSettings } from '../gpu/plan.ts';
 import type { Trainer, TrainerOptions } from './trainer.ts';
 
 export const BACKEND_CHOICES = ['cpu', 'gpu', 'auto'] as const;
@@ -22,6 +23,8 @@ export interface BackendRequest {
   backend: BackendChoice;
   /** Provides a GPU device: acquireNodeGpu in Node, acquireBrowserGpu in the page. */
   acquireGpu: () => Promise<GpuContext>;
+  /** GPU trainer knobs (e.g. path: 'fused' | 'general'); defaults in src/gpu/plan.ts. */
+  gpuSettings?: Partial<GpuTrainerSettings>;
 }
 
 export function cpuHandle(options: TrainerOptions, note: string): TrainerHandle {
@@ -30,11 +33,15 @@ export function cpuHandle(options: TrainerOptions, note: string): TrainerHandle 
 }
 
 /** Starts a GPU trainer on a fresh device from `acquireGpu`. */
-export async function gpuHandle(options: TrainerOptions, acquireGpu: () => Promise<GpuContext>, note: (adapter: string) => string): Promise<TrainerHandle> {
-  const context = await acquireGpu();
+export async function gpuHandle(
+  options: TrainerOptions,
+  request: BackendRequest,
+  note: (adapter: string) => string,
+): Promise<TrainerHandle> {
+  const context = await request.acquireGpu();
   try {
     const { GpuTrainer } = await import('../gpu/gpuTrainer.ts');
-    const trainer = await GpuTrainer.create(context, options);
+    const trainer = await GpuTrainer.create(context, options, request.gpuSettings);
     return {
       trainer,
       context,
@@ -55,10 +62,10 @@ export async function createTrainer(options: TrainerOptions, request: BackendReq
     case 'cpu':
       return cpuHandle(options, 'backend cpu: the CPU reference (float32)');
     case 'gpu':
-      return gpuHandle(options, request.acquireGpu, (adapter) => `backend gpu: ${adapter}`);
+      return gpuHandle(options, request, (adapter) => `backend gpu: ${adapter}`);
     case 'auto':
       try {
-        return await gpuHandle(options, request.acquireGpu, (adapter) => `backend auto chose gpu: ${adapter}`);
+        return await gpuHandle(options, request, (adapter) => `backend auto chose gpu: ${adapter}`);
       } catch (error) {
         if (!(error instanceof NoGpuError)) throw error;
         return cpuHandle(options, `backend auto chose cpu: ${error.message}`);

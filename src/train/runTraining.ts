@@ -8,6 +8,7 @@ import { applyStandardization, fitStandardization, type Standardization } from '
 import { CpuTrainer } from '../cpu/cpuTrainer.ts';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../cpu/optimizer.ts';
 import type { GpuContext } from '../gpu/device.ts';
+import type { GpuPath } from '../gpu/plan.ts';
 import { initParams, parameterCount, validateSpec, type Activation, type MlpParams, type MlpSpec } from '../model/mlp.ts';
 import type { Model } from '../model/modelFile.ts';
 import { createTrainer, type BackendChoice } from './backend.ts';
@@ -29,6 +30,8 @@ export interface TrainConfig {
   /** Standardize inputs with statistics fitted on the training set (stored in the model). */
   standardize: boolean;
   backend: BackendChoice;
+  /** GPU only: `fused` (many epochs per dispatch in one workgroup), `general`, or `auto` (fused when it fits). */
+  gpuPath: 'auto' | GpuPath;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -40,6 +43,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
   standardize: false,
   backend: 'auto',
+  gpuPath: 'auto',
 };
 
 export interface RunHooks {
@@ -178,7 +182,7 @@ export async function runTraining(
     const { NoGpuError } = await import('../gpu/device.ts');
     throw new NoGpuError('no GPU provider was given');
   });
-  const handle = await createTrainer(options, { backend: config.backend, acquireGpu });
+  const handle = await createTrainer(options, { backend: config.backend, acquireGpu, gpuSettings: { path: config.gpuPath } });
   notice(handle.note);
   let trainer: Trainer = handle.trainer;
   const owned: (() => void)[] = [handle.release];

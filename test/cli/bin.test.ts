@@ -38,6 +38,20 @@ describe('dist/wgtrain.js', () => {
     expect(test.accuracy).toBe(metrics.test.accuracy);
   });
 
+  it('--path fused and --path general agree; fused refuses a model that does not fit one workgroup', () => {
+    const runs = ['fused', 'general'].map((gpuPath) => {
+      const r = wgtrain('train', '--backend', 'gpu', '--adapter', 'swiftshader', '--path', gpuPath, '--epochs', '50', '--out', `path-${gpuPath}`, '--quiet');
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain(`${gpuPath} path`);
+      return JSON.parse(readFileSync(path.join(dir, `path-${gpuPath}/metrics.json`), 'utf8'));
+    });
+    expect(runs[0].test.accuracy).toBe(runs[1].test.accuracy);
+    expect(runs[0].train.loss).toBeCloseTo(runs[1].train.loss, 5);
+    const big = wgtrain('train', '--backend', 'gpu', '--adapter', 'swiftshader', '--path', 'fused', '--layers', '2,512,512,5', '--epochs', '1');
+    expect(big.code).toBe(1);
+    expect(big.err).toMatch(/wgtrain: error: .*maxComputeWorkgroupStorageSize/);
+  });
+
   it('--backend auto says which backend it chose', () => {
     const r = wgtrain('train', '--epochs', '5', '--out', 'auto-run', '--quiet');
     expect(r.code, r.err).toBe(0);

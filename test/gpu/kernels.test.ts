@@ -11,11 +11,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activationBackward, activationForward } from '../../src/cpu/activation.ts';
 import { matmulBiasActForward, matmulGradInput, matmulGradWeights } from '../../src/cpu/matmul.ts';
-import { adamUpdate, momentumUpdate, sgdUpdate } from '../../src/cpu/optimizer.ts';
+import { adamUpdate, momentumUpdate, sgdUpdate, type OptimizerKind } from '../../src/cpu/optimizer.ts';
 import { softmax, softmaxCrossEntropy } from '../../src/cpu/softmaxCrossEntropy.ts';
 import { UniformRecord } from '../../src/gpu/buffers.ts';
 import { GpuValidationError, type GpuContext } from '../../src/gpu/device.ts';
-import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
+import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsUpdateWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, OPTIMIZER_CODES, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import { ACTIVATIONS, type Activation } from '../../src/model/mlp.ts';
 import { shuffledIndex } from '../../src/shuffle.ts';
@@ -147,7 +147,7 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     const bOffset = wOffset + outSize * inSize + 1;
     const paramCount = bOffset + outSize + 3;
     const rows = rowBase + Math.ceil(n / chunk);
-    const sizes = new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(wOffset).u32(bOffset).u32(paramCount).u32(chunk).u32(rowBase);
+    const sizes = new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(wOffset).u32(bOffset).u32(paramCount).u32(chunk).u32(rowBase).u32(0);
     const [partial] = await runKernel(ctx, kernel, {
       bindings: [poisoned(rows * paramCount), dZ, A, sizes],
       workgroups: gradWeightsWorkgroups(kernel, n, outSize, inSize, chunk, constants),
@@ -196,6 +196,70 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
       // Rows before rowBase and parameters of other layers are untouched.
       expect(partial.subarray(0, rowBase * paramCount).every(Number.isNaN), 'rows before rowBase').toBe(true);
       expect(Number.isNaN(partial[rowBase * paramCount]), 'a parameter outside the layer').toBe(true);
+    });
+  });
+
+  // [n, out, in]: one sample, sizes prime to the tile, the assignment's layers. n <= chunk: one row.
+  const gradUpdateCases = [
+    [1, 1, 1],
+    [37, 19, 5],
+    [400, 5, 12],
+  ] as const;
+
+  describe.each([['tiled', 8], ['naive', 16]] as const)('matmulGradWeightsUpdate, %s, TILE %i', (profile, tile) => {
+    const kernel = KERNEL_PROFILES[profile].gradWeightsUpdate;
+    describe.each([
+      ['gd', 0.01],
+      ['momentum', 0],
+      ['adam', 0.01],
+    ] as const)('%s, weight decay %f', (kind: OptimizerKind, weightDecay) => {
+      test.each(gradUpdateCases)('n %i, out %i, in %i', async (n, outSize, inSize) => {
+        // The layer's parameters inside a packed buffer of two layers: [W other (3), W (out, in), b other (2), b (out)].
+        const wOffset = 3;
+        const weightCount = wOffset + outSize * inSize;
+        const bOffset = weightCount + 2;
+        const count = bOffset + outSize;
+        const stateStride = count + 7;
+        const p = randomArray(count, n + 40);
+        // Velocity or first moments in [-0.1, 0.1), second moments in [1e-3, 1e-2) (at stateStride).
+        const state = Float32Array.from([...randomArray(stateStride, n + 41, -0.1, 0.1), ...randomArray(stateStride, n + 44, 1e-3, 1e-2)]);
+        const dZ = randomArray(n * outSize, n + 42);
+        const A = randomArray(n * inSize, n + 43);
+        const lr = 0.05;
+        const t = 5;
+        const [beta1, beta2, momentum, epsilon] = [0.9, 0.999, 0.9, 1e-8];
+        const sizes = new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(wOffset).u32(bOffset).u32(count).u32(1024).u32(0).u32(stateStride);
+        const [gotP, , , , gotState] = await runKernel(ctx, kernel, {
+          bindings: [p.slice(), dZ, A, sizes, state.slice(), optimizerSizes(count, weightCount, 1024, { lr, momentum, beta1, beta2, epsilon, weightDecay })],
+          workgroups: gradWeightsUpdateWorkgroups(kernel, outSize, inSize, { ...KERNEL_CONSTANTS, TILE: tile }),
+          constants: { TILE: tile, OPTIMIZER: OPTIMIZER_CODES[kind] },
+          step: stepRecord({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t }),
+        });
+        // Twin: matmulGradWeights, then the update of the layer's weights (wd) and biases (wd 0).
+        const dW = new Float32Array(outSize * inSize);
+        const db = new Float32Array(outSize);
+        matmulGradWeights(dW, db, dZ, A, n, outSize, inSize);
+        const refP = p.slice();
+        const refState = state.slice();
+        for (const [at, g, wd] of [[wOffset, dW, weightDecay], [bOffset, db, 0]] as const) {
+          const rp = refP.subarray(at, at + g.length);
+          const m = refState.subarray(at, at + g.length);
+          const v = refState.subarray(stateStride + at, stateStride + at + g.length);
+          if (kind === 'gd') sgdUpdate(rp, g, g.length, lr, wd);
+          else if (kind === 'momentum') momentumUpdate(rp, m, g, g.length, lr, momentum, wd);
+          else adamUpdate(rp, m, v, g, g.length, lr, beta1, beta2, epsilon, wd, t);
+        }
+        // The gradient's float32 sum over n samples (sumBound with |terms| <= 1), through a few float32
+        // operations of the update: lr times it for gd and momentum; Adam's step lr m / sqrt(v) moves by
+        // (1 - beta1) times it over sqrt(v) >= 0.03, and by a few ulp relative.
+        const gradError = (n + 1) * U * n;
+        expectClose('params', gotP!, refP, lr * gradError * (kind === 'adam' ? 4 : 1) + 1e-7, 1e-6);
+        // Parameters outside the layer are untouched, and so is their state.
+        expect(gotP![0], 'a weight of another layer').toBe(p[0]);
+        expect(gotP![weightCount], 'a bias of another layer').toBe(p[weightCount]);
+        if (kind !== 'gd') expectClose('state', gotState!, refState, gradError + 1e-9, 1e-6);
+        else expect(Array.from(gotState!), 'gd leaves the state alone').toEqual(Array.from(state));
+      });
     });
   });
 
@@ -333,6 +397,63 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     const ref = new Float32Array(n * classes);
     softmax(ref, z, n, classes);
     expectClose('probs', probs!, ref, 2e-6, 1e-5);
+  });
+
+  describe.each(['tiled', 'naive'] as const)('softmaxCrossEntropyStats, %s constants', (profile) => {
+    const constants = KERNEL_PROFILES[profile].constants;
+    test.each([
+      [1, 2],
+      [400, 5],
+      [2500, 10],
+    ] as const)('n %i, classes %i: the gradient of softmaxCrossEntropy, the block sums of accumulateLossStats, bit for bit', async (n, classes) => {
+      const z = logits(n, classes, n + 15);
+      const y = randomLabels(n, classes, n + 16);
+      const scale = 1 / n;
+      const blocks = Math.ceil(n / STATS_BLOCK);
+      // Entries at statsBase 2 + blockBase 1; the ones before and after stay poisoned.
+      const [stats, dZ] = await runKernel(ctx, 'softmaxCrossEntropyStats', {
+        bindings: [poisonedU32(2 * (blocks + 4)), poisoned(n * classes), z, y, new UniformRecord().u32(n).u32(classes).f32(scale).u32(1)],
+        workgroups: [blocks],
+        constants,
+        step: stepRecord({ statsBase: 2 }),
+      });
+      // The unfused pair on the same input.
+      const [results, refDZ] = await runKernel(ctx, 'softmaxCrossEntropy', {
+        bindings: [poisonedU32(2 * n), poisoned(n * classes), z, y, new UniformRecord().u32(n).u32(classes).f32(scale)],
+        workgroups: grid1d(n, KERNEL_CONSTANTS.LOSS_WORKGROUP),
+      });
+      const [refStats] = await runKernel(ctx, 'accumulateLossStats', {
+        bindings: [poisonedU32(2 * (blocks + 4)), results!, y, new UniformRecord().u32(n).u32(1)],
+        workgroups: [blocks],
+        constants,
+        step: stepRecord({ statsBase: 2 }),
+      });
+      expect(Array.from(stats!), 'loss statistics').toEqual(Array.from(refStats!));
+      expect(stats!.subarray(0, 6).every((v) => v === 0xffffffff), 'entries before statsBase + blockBase').toBe(true);
+      expect(Buffer.from((dZ as Float32Array).buffer).equals(Buffer.from((refDZ as Float32Array).buffer)), 'dZ bitwise').toBe(true);
+      // And against the twin, as softmaxCrossEntropy is (see there).
+      const refLoss = new Float32Array(n);
+      const twinDZ = new Float32Array(n * classes);
+      const predicted = new Uint32Array(n);
+      softmaxCrossEntropy(refLoss, twinDZ, predicted, z, y, n, classes, scale);
+      expectClose('dZ', dZ!, twinDZ, 2e-6 * scale, 1e-5);
+      let lossSum = 0;
+      let correct = 0;
+      for (let s = 0; s < n; s++) {
+        lossSum += refLoss[s];
+        if (predicted[s] === y[s]) correct++;
+      }
+      const f = new Float32Array((stats as Uint32Array).buffer);
+      let gotLoss = 0;
+      let gotCorrect = 0;
+      for (let b = 0; b < blocks; b++) {
+        gotLoss += f[2 * (3 + b)];
+        gotCorrect += stats![2 * (3 + b) + 1];
+      }
+      // Huge logits make single losses ~1000: their float32 rounding dominates (1e-5 relative of the sum).
+      expectClose('loss sum', [gotLoss], [lossSum], 1e-3, 1e-5);
+      expect(gotCorrect, 'right predictions').toBe(correct);
+    });
   });
 
   describe.each(['tiled', 'naive'] as const)('accumulateLossStats and recordEpoch, %s constants', (profile) => {

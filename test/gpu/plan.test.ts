@@ -1,9 +1,26 @@
 // The GPU layout arithmetic (src/gpu/plan.ts), without a GPU: parameter packing, chunks that never cross
-// a segment, and how a small binding limit splits data, batches and the gradient reduction.
+// a segment, how a small binding limit splits data, batches and the gradient reduction, and when and how
+// the fused path runs (workgroup memory, loop budget, epochs per dispatch).
 
 import { describe, expect, it } from 'vitest';
 import { KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
-import { chunks, DEFAULT_GPU_TRAINER_SETTINGS, paramLayout, PlanError, planTraining, segmentSize } from '../../src/gpu/plan.ts';
+import {
+  chunks,
+  DEFAULT_GPU_TRAINER_SETTINGS,
+  FUSED_DISPATCH_WORK,
+  FUSED_MAX_TABLE_STEPS,
+  fusedDataLayout,
+  fusedEpochWork,
+  fusedIneligibility,
+  fusedLayers,
+  fusedLoopIterations,
+  fusedWorkgroupBytes,
+  paramLayout,
+  PlanError,
+  planFused,
+  planTraining,
+  segmentSize,
+} from '../../src/gpu/plan.ts';
 import { parameterCount, type MlpSpec } from '../../src/model/mlp.ts';
 
 const spec: MlpSpec = { layers: [2, 12, 5], activation: 'softplus' };
@@ -74,5 +91,82 @@ describe('planTraining', () => {
   it('refuses what cannot fit, saying why', () => {
     expect(() => planTraining(spec, 400, 0, 400, huge, { ...DEFAULT_GPU_TRAINER_SETTINGS, gradChunk: 1000 }, 16)).toThrow(PlanError);
     expect(() => planTraining({ layers: [100_000, 2], activation: 'relu' }, 5000, 0, 5000, { maxStorageBufferBindingSize: 2 ** 20, maxBufferSize: 2 ** 20 }, DEFAULT_GPU_TRAINER_SETTINGS, 16)).toThrow(/do not fit|more than one storage binding/);
+  });
+});
+
+describe('the fused path (planFused)', () => {
+  const limits = { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 256, maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxLoopIterations: Infinity };
+  const settings = DEFAULT_GPU_TRAINER_SETTINGS;
+  const serial = { name: 'serial', lanes: 1 } as const;
+  const workgroup = { name: 'workgroup', lanes: 64 } as const;
+  const subgroup = { name: 'subgroup', lanes: 4 } as const;
+
+  it('lays out each sample as x, then per layer z and (below the last) a', () => {
+    const { layers, slotWords } = fusedLayers({ layers: [3, 9, 7, 4], activation: 'tanh' });
+    expect(layers.map((l) => [l.inSlot, l.zSlot, l.aSlot])).toEqual([
+      [0, 3, 12],
+      [12, 21, 28],
+      [28, 35, 0],
+    ]);
+    expect(slotWords).toBe(3 + 9 + 9 + 7 + 7 + 4);
+    expect(layers.map((l) => [l.wOffset, l.bOffset])).toEqual([
+      [0, 118],
+      [27, 127],
+      [90, 134],
+    ]);
+  });
+
+  it('counts the workgroup memory of each version: the model (per lane for subgroup), the scratch per lane', () => {
+    // 2-12-5: P = 101, 31 slots a sample.
+    expect(fusedWorkgroupBytes(spec, 'gd', serial)).toBe(4 * (2 * 101 + 1 + 31 + 2));
+    expect(fusedWorkgroupBytes(spec, 'adam', workgroup)).toBe(4 * (2 * 101 + 2 * 101 + 31 * 64 + 2 * 64));
+    expect(fusedWorkgroupBytes(spec, 'momentum', subgroup)).toBe(4 * (4 * (2 * 101) + 4 * 101 + 31 * 4 + 2 * 4));
+  });
+
+  it('fits the assignment in one dispatch of 1000 epochs and one submission', () => {
+    const plan = planFused(spec, 400, 100, 400, 'gd', workgroup, limits, settings);
+    expect(plan.epochsPerDispatch).toBeGreaterThanOrEqual(1000);
+    expect(plan.chunkEpochs).toBe(settings.readbackEvery);
+    expect(plan.stateWords).toBe(0);
+    expect(planFused(spec, 400, 100, 32, 'adam', workgroup, limits, settings).stateWords).toBe(202);
+  });
+
+  it('caps the epochs per dispatch by the work estimate, or by the setting', () => {
+    // 20,000 samples of 2-12-5: (3 x 20000 + 0) x 101 multiply-adds an epoch.
+    const plan = planFused(spec, 20_000, 0, 20_000, 'gd', workgroup, limits, settings);
+    expect(plan.epochsPerDispatch).toBe(Math.floor(FUSED_DISPATCH_WORK / fusedEpochWork(spec, 20_000, 0)));
+    expect(planFused(spec, 400, 0, 400, 'gd', workgroup, limits, { ...settings, fusedEpochsPerDispatch: 7 }).epochsPerDispatch).toBe(7);
+    expect(() => planFused(spec, 400, 0, 400, 'gd', workgroup, limits, { ...settings, fusedEpochsPerDispatch: -1 })).toThrow(PlanError);
+  });
+
+  it("keeps every dispatch inside llvmpipe's loop budget, and refuses a version whose one epoch does not fit", () => {
+    const llvmpipe = { ...limits, maxLoopIterations: 65535 };
+    const plan = planFused(spec, 400, 100, 400, 'gd', workgroup, llvmpipe, settings);
+    const loops = fusedLoopIterations(spec, 400, 100, 400, 0, 'workgroup', 64);
+    expect(plan.epochsPerDispatch).toBeGreaterThan(1);
+    expect(loops.perDispatch + plan.epochsPerDispatch * loops.perEpoch).toBeLessThanOrEqual(65535);
+    // One invocation doing all 500 samples of an epoch: some 150,000 iterations.
+    expect(fusedIneligibility(spec, 400, 100, 400, 'gd', serial, llvmpipe, settings)).toMatch(/loop iterations per invocation/);
+    expect(() => planFused(spec, 400, 100, 400, 'gd', serial, llvmpipe, settings)).toThrow(/GALLIVM_LOOP_LIMIT/);
+    // Shuffled mini-batches count the cycle walks of the shuffle too.
+    expect(fusedLoopIterations(spec, 400, 0, 32, 0, 'workgroup', 64).perEpoch).toBeGreaterThan(fusedLoopIterations(spec, 400, 0, 400, 0, 'workgroup', 64).perEpoch);
+  });
+
+  it('says which limit a model exceeds', () => {
+    const wide: MlpSpec = { layers: [2, 300, 300, 5], activation: 'relu' };
+    expect(fusedIneligibility(wide, 400, 0, 400, 'adam', workgroup, limits, settings)).toMatch(/maxComputeWorkgroupStorageSize \(32768\)/);
+    expect(fusedIneligibility({ layers: [2, 3, 3, 3, 3, 3, 3, 3, 3, 5], activation: 'relu' }, 400, 0, 400, 'gd', serial, limits, settings)).toMatch(/9 layers/);
+    expect(fusedIneligibility(spec, 400, 0, 400, 'gd', { name: 'workgroup', lanes: 512 }, limits, settings)).toMatch(/maxComputeInvocationsPerWorkgroup/);
+    expect(fusedIneligibility(spec, 400, 0, 400, 'gd', workgroup, limits, { maxBindingBytes: 1024 })).toMatch(/storage binding/);
+    expect(fusedIneligibility(spec, 400, 100, 400, 'adam', workgroup, limits, settings)).toBeNull();
+  });
+
+  it('packs the data sets on 256-byte boundaries', () => {
+    expect(fusedDataLayout(2, 400, 100)).toEqual({ trainX: 0, trainY: 832, testX: 1280, testY: 1536, words: 1636 });
+    expect(fusedDataLayout(2, 1, 0).words).toBe(128);
+  });
+
+  it("limits Adam's chunk to the table of bias corrections", () => {
+    expect(planFused(spec, 400, 0, 1, 'adam', workgroup, limits, settings).chunkEpochs).toBe(Math.min(settings.readbackEvery, Math.floor(FUSED_MAX_TABLE_STEPS / 400)));
   });
 });

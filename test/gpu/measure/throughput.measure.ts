@@ -1,5 +1,6 @@
 // Epochs per second of GpuTrainer next to CpuTrainer on the software adapters, and the fixed cost of one
-// dispatch (the noop kernel). Each configuration is first checked against the CPU (the first epoch's
+// dispatch (the noop kernel): the general path with each kernel profile, and the fused path where it runs
+// (the assignment run per fused version is in fused.measure.ts). Each configuration is first checked against the CPU (the first epoch's
 // record), then timed after a warm-up, with data, trainers and pipelines made outside the timed region.
 // Software adapters emulate the GPU on this machine's CPU cores: these numbers say nothing about GPU speed.
 
@@ -56,9 +57,16 @@ it('throughput', async () => {
     for (const adapter of SOFTWARE_ADAPTERS) {
       const ctx = await tryAcquire(adapter);
       if (!ctx) continue;
-      for (const kernels of ['naive', 'tiled'] as const) {
+      for (const kernels of ['naive', 'tiled', 'fused'] as const) {
         if (kernels === 'tiled' && adapter === 'swiftshader' && c.trainSize > 400) continue;
-        const gpu = await GpuTrainer.create(ctx, options, { kernels, readbackEvery: 100 });
+        const settings = kernels === 'fused' ? { path: 'fused' as const } : { path: 'general' as const, kernels };
+        let gpu: GpuTrainer;
+        try {
+          gpu = await GpuTrainer.create(ctx, options, { ...settings, readbackEvery: 100 });
+        } catch (error) {
+          rows.push(`${c.name} | ${adapter} | ${kernels} | does not run: ${(error as Error).message.slice(0, 120)}`);
+          continue;
+        }
         try {
           // Correctness first: the first epoch against a fresh CPU run.
           const [g] = await gpu.train(1);
@@ -67,7 +75,7 @@ it('throughput', async () => {
             throw new Error(`${c.name} on ${adapter} ${kernels}: first epoch ${JSON.stringify(g)} vs CPU ${JSON.stringify(r)}`);
           }
           const rate = await epochsPerSecond(gpu, Math.min(10, c.epochs.gpu), kernels === 'tiled' && adapter === 'swiftshader' ? 20 : c.epochs.gpu);
-          rows.push(`${c.name} | ${adapter} | ${kernels} | ${rate.toFixed(1)} epochs/s (${(rate / cpuRate).toFixed(2)}x CPU)`);
+          rows.push(`${c.name} | ${adapter} | ${kernels} | ${rate.toFixed(1)} epochs/s (${(rate / cpuRate).toFixed(2)}x CPU, ${gpu.dispatchesPerEpoch.toFixed(3)} dispatches/epoch)`);
         } finally {
           gpu.dispose();
         }

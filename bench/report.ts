@@ -1,0 +1,303 @@
+// Turns a BenchResult into what people and machines read: the derived columns (fraction of the device's
+// matmul peak, speed-up over the CPU reference), a terminal table, JSON, a Markdown report and an SVG
+// chart of the sweeps (ms per epoch against N and against hidden width, log-log, one curve per system).
+
+import { categoricalColor } from '../src/figures/colors.ts';
+import { escapeXml, formatTick, logTicks, num, svgDocument, text } from '../src/figures/svg.ts';
+import type { KernelRow, OverheadRow } from './kernels.ts';
+import type { Stats } from './timing.ts';
+import type { BenchResult, Row } from './suite.ts';
+
+// ---- Derived columns ----
+
+/** Best ok GFLOP/s per device over the kernel rows (wall time), the "measured matmul peak". */
+export function devicePeaks(kernels: readonly KernelRow[]): Map<string, number> {
+  const peaks = new Map<string, number>();
+  for (const k of kernels) {
+    if (k.status !== 'ok' || k.gflops === null) continue;
+    peaks.set(k.device, Math.max(peaks.get(k.device) ?? 0, k.gflops));
+  }
+  return peaks;
+}
+
+/** Fills peakGflops, peakFraction and speedupVsCpuReference of every row (in place). */
+export function derive(result: BenchResult): BenchResult {
+  const peaks = devicePeaks(result.kernels);
+  const cpuRef = new Map<string, number>();
+  for (const r of result.rows) if (r.system === 'wgtrain-cpu' && r.status === 'ok' && r.msPerEpoch) cpuRef.set(r.workload, r.msPerEpoch.median);
+  for (const r of result.rows) {
+    const peak = peaks.get(r.device) ?? null;
+    r.peakGflops = peak;
+    r.peakFraction = peak && r.gflops !== null ? r.gflops / peak : null;
+    const ref = cpuRef.get(r.workload);
+    r.speedupVsCpuReference = ref !== undefined && r.msPerEpoch && r.status === 'ok' ? ref / r.msPerEpoch.median : null;
+  }
+  return result;
+}
+
+// ---- Formatting ----
+
+/** 3 significant digits, thousands grouped above 1000, "-" for null. */
+export function fmt(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a < 1e-3) return v.toExponential(1);
+  return String(parseFloat(v.toPrecision(digits)));
+}
+
+function pct(v: number | null): string {
+  return v === null ? '-' : `${fmt(100 * v, 2)}%`;
+}
+
+/** Short system names for tables and legends. */
+export function systemName(r: { system: string; device: string }): string {
+  const names: Record<string, string> = { 'wgtrain-cpu': 'wgtrain CPU ref', 'wgtrain-gpu': 'wgtrain GPU', 'tfjs-cpu': 'TF.js cpu', 'tfjs-wasm': 'TF.js wasm', 'tfjs-webgpu': 'TF.js webgpu' };
+  const name = names[r.system] ?? r.system;
+  return r.device === 'cpu' ? name : `${name} @${r.device}`;
+}
+
+/** The wgtrain GPU path shown in labels ("fused", "general"), else "". */
+function pathOf(r: Row): string {
+  const m = /, (\w+) path/.exec(r.label);
+  return r.system === 'wgtrain-gpu' && m ? ` (${m[1]})` : '';
+}
+
+function table(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function markdownTable(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${header.map(esc).join(' | ')} |`, `| ${align.map((a) => (a === 'r' ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+const ROW_HEADER = ['workload', 'system', 'ms/epoch median [min-max]', 'ms/step', 'samples/s', 'GFLOP/s', '% peak', 'disp/step', 'GPU ms/epoch', 'loss@epochs', 'diff vs CPU', 'speed-up vs CPU ref', 'status'];
+const ROW_ALIGN: ('l' | 'r')[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
+
+function rowCells(r: Row): string[] {
+  const t = r.msPerEpoch;
+  const status =
+    r.status === 'ok' ? `ok (${r.repeats}x${r.epochsPerRepeat} ep)` : r.status === 'mismatch' ? `MISMATCH (${r.repeats}x${r.epochsPerRepeat} ep)` : `${r.status.toUpperCase()}: ${r.reason ?? ''}`.slice(0, 90);
+  return [
+    r.workload,
+    systemName(r) + pathOf(r),
+    t ? `${fmt(t.median)} [${fmt(t.min)}-${fmt(t.max)}]` : '-',
+    fmt(r.msPerStep?.median),
+    fmt(r.samplesPerSecond),
+    fmt(r.gflops),
+    pct(r.peakFraction),
+    fmt(r.dispatchesPerStep),
+    fmt(r.gpuMsPerEpoch),
+    r.finalLoss === null ? '-' : `${r.finalLoss.toFixed(5)}@${r.checkEpochs}`,
+    r.lossDifference === null ? '-' : r.lossDifference === 0 ? '0' : r.lossDifference.toExponential(1),
+    fmt(r.speedupVsCpuReference),
+    status,
+  ];
+}
+
+const KERNEL_HEADER = ['shape n x in x out', 'product', 'system', 'variant', 'ms/call median [min-max]', 'GFLOP/s', 'GPU-time GFLOP/s', 'check'];
+const KERNEL_ALIGN: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'l'];
+const FAMILY_TEXT = { forward: 'forward x W^T', gradWeights: 'weight grad dZ^T A', gradInput: 'input grad dZ W' } as const;
+
+function kernelCells(k: KernelRow): string[] {
+  const t = k.msPerCall;
+  const check = k.status === 'ok' ? `ok (${fmt(k.errorRatio, 2)} of tol)` : `${k.status.toUpperCase()}: ${k.reason ?? ''}`.slice(0, 80);
+  return [`${k.shape.n} x ${k.shape.inSize} x ${k.shape.outSize}`, FAMILY_TEXT[k.family], systemName(k), k.variant, t ? `${fmt(t.median)} [${fmt(t.min)}-${fmt(t.max)}]` : '-', fmt(k.gflops), fmt(k.gpuGflops), check];
+}
+
+const OVERHEAD_HEADER = ['adapter', 'us per dispatch, wall [min-max]', 'us per dispatch, GPU time', 'us per submission [min-max]', 'us per submit+wait [min-max]'];
+
+function range(s: Stats): string {
+  return `${fmt(s.median)} [${fmt(s.min)}-${fmt(s.max)}]`;
+}
+
+function overheadCells(o: OverheadRow): string[] {
+  return [o.device, range(o.perDispatchUs), fmt(o.gpuPerDispatchUs), range(o.perSubmitUs), range(o.roundTripUs)];
+}
+
+/** Headline ratios per workload: what the README quotes. Only rows that agree with the CPU reference. */
+export function headlines(result: BenchResult): string[] {
+  const lines: string[] = [];
+  const ok = result.rows.filter((r) => r.status === 'ok' && r.msPerEpoch);
+  const ms = (r: Row) => r.msPerEpoch!.median;
+  const workloads = [...new Set(result.rows.filter((r) => r.suite === 'workloads').map((r) => r.workload))];
+  for (const w of workloads) {
+    const rows = ok.filter((r) => r.workload === w);
+    const cpu = rows.find((r) => r.system === 'wgtrain-cpu');
+    if (!cpu) continue;
+    const parts: string[] = [`CPU ref ${fmt(ms(cpu))} ms/epoch`];
+    const bestBy = (system: string) => {
+      const byDevice = new Map<string, Row>();
+      for (const r of rows.filter((x) => x.system === system)) if (!byDevice.has(r.device) || ms(r) < ms(byDevice.get(r.device)!)) byDevice.set(r.device, r);
+      return [...byDevice.values()];
+    };
+    for (const r of [...bestBy('wgtrain-gpu'), ...rows.filter((x) => x.system.startsWith('tfjs'))]) {
+      parts.push(`${systemName(r)}${pathOf(r)} ${fmt(ms(r))} (speed-up over CPU ref ${fmt(ms(cpu) / ms(r))}x)`);
+    }
+    lines.push(`${w}: ${parts.join('; ')}`);
+  }
+  // Crossovers in the sweeps: the first point where a GPU row beats the CPU reference.
+  for (const suite of ['sweep-n', 'sweep-width'] as const) {
+    const rows = ok.filter((r) => r.suite === suite);
+    const points = [...new Set(rows.map((r) => r.sweepValue!))].sort((a, b) => a - b);
+    const gpuKeys = [...new Set(rows.filter((r) => r.device !== 'cpu').map((r) => `${r.system}|${r.device}`))];
+    for (const key of gpuKeys) {
+      const [system, device] = key.split('|');
+      const first = points.find((p) => {
+        const g = rows.filter((r) => r.system === system && r.device === device && r.sweepValue === p);
+        const c = rows.find((r) => r.system === 'wgtrain-cpu' && r.sweepValue === p);
+        return c && g.length > 0 && Math.min(...g.map(ms)) < ms(c);
+      });
+      const what = suite === 'sweep-n' ? 'N' : 'hidden width';
+      lines.push(`${suite}: ${systemName({ system, device })} ${first === undefined ? `never beats the CPU reference (up to ${what} ${fmt(points[points.length - 1])})` : `beats the CPU reference from ${what} = ${fmt(first)}`}`);
+    }
+  }
+  return lines;
+}
+
+function adapterLines(result: BenchResult): string[] {
+  const lines = result.meta.adapters.map((a) => `${a.choice}: ${a.found ? `${a.name}${a.software ? ' — CPU-emulated (software), not a GPU' : ''}; ${a.featureLevel}; timestamp-query ${a.timestampQuery ? 'yes' : 'no'}` : 'not found'}`);
+  const cpu = result.systems.find((s) => s.device === 'cpu' && s.adapter);
+  if (cpu) lines.unshift(`cpu: ${cpu.adapter}`);
+  return lines;
+}
+
+function notStarted(result: BenchResult): string[] {
+  return result.systems.filter((s) => !s.started).map((s) => `${systemName(s)}: ${s.reason}`);
+}
+
+export function terminalReport(result: BenchResult): string {
+  const out: string[] = [];
+  const sections: [string, Row[]][] = [
+    ['Workloads', result.rows.filter((r) => r.suite === 'workloads')],
+    ['Sweep: N (2-12-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-n')],
+    ['Sweep: hidden width (2-H-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-width')],
+  ];
+  out.push(`wgtrain bench ${result.meta.date} — ${result.meta.command}`, ...adapterLines(result).map((l) => `  ${l}`));
+  if (result.meta.adapters.some((a) => a.found && a.software)) out.push('  NOTE: software adapters emulate the GPU on the CPU cores; their figures are not GPU speed.');
+  for (const [title, rows] of sections) if (rows.length > 0) out.push('', title, table(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
+  if (result.kernels.length > 0) out.push('', 'Kernels alone (matmul products)', table(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
+  if (result.overhead.length > 0) out.push('', 'No-op dispatch overhead', table(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
+  const heads = headlines(result);
+  if (heads.length > 0) out.push('', 'Headlines (rows that agree with the CPU reference only)', ...heads.map((l) => `  ${l}`));
+  const missing = notStarted(result);
+  if (missing.length > 0) out.push('', 'Systems that did not start', ...missing.map((l) => `  ${l}`));
+  out.push('', `${result.rows.length} rows, ${result.rows.filter((r) => r.status === 'mismatch').length} mismatches, ${result.rows.filter((r) => r.status === 'failed').length} failed; ${result.meta.wallSeconds.toFixed(0)} s`);
+  return out.join('\n');
+}
+
+export function markdownReport(result: BenchResult): string {
+  const out: string[] = [];
+  out.push(`Date: ${result.meta.date}  `, `Command: \`${result.meta.command}\`  `, `Node ${result.meta.node}, ${result.meta.platform}; TF.js ${result.meta.tfjsVersion ?? 'not loaded'}; wgtrain GPU settings: ${result.meta.gpuSettings}${result.meta.gpuPathsSupported ? '' : ' (this build has no fused/general path setting)'}; run took ${result.meta.wallSeconds.toFixed(0)} s.`, '', 'Adapters:', '', ...adapterLines(result).map((l) => `- ${l}`));
+  const heads = headlines(result);
+  if (heads.length > 0) out.push('', '### Headlines', '', ...heads.map((l) => `- ${l}`));
+  const sections: [string, Row[]][] = [
+    ['Workloads', result.rows.filter((r) => r.suite === 'workloads')],
+    ['Sweep: N (2-12-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-n')],
+    ['Sweep: hidden width (2-H-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-width')],
+  ];
+  for (const [title, rows] of sections) if (rows.length > 0) out.push('', `### ${title}`, '', markdownTable(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
+  if (result.kernels.length > 0) out.push('', '### Kernels alone', '', markdownTable(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
+  if (result.overhead.length > 0) out.push('', '### No-op dispatch overhead', '', markdownTable(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
+  const missing = notStarted(result);
+  if (missing.length > 0) out.push('', '### Systems that did not start', '', ...missing.map((l) => `- ${l}`));
+  const failed = result.rows.filter((r) => r.status !== 'ok');
+  if (failed.length > 0) out.push('', '### Rows that failed or disagree', '', ...failed.map((r) => `- ${r.workload} ${systemName(r)}: ${r.status} — ${r.reason}`));
+  return out.join('\n') + '\n';
+}
+
+export function jsonReport(result: BenchResult): string {
+  return JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+}
+
+// ---- The sweeps chart ----
+
+interface Series {
+  name: string;
+  color: string;
+  dashed: boolean;
+  points: [number, number][];
+}
+
+/** One series per system and adapter; colours by the key's place in `allKeys` (the same in every panel). */
+function seriesOf(rows: Row[], allKeys: string[]): Series[] {
+  const keys = [...new Set(rows.map((r) => `${r.system}|${r.device}`))];
+  return keys.map((key) => {
+    const [system, device] = key.split('|');
+    const mine = rows.filter((r) => `${r.system}|${r.device}` === key && r.status === 'ok' && r.msPerEpoch && r.sweepValue !== null);
+    // Several variants (paths) of one system at a point: the fastest.
+    const best = new Map<number, number>();
+    for (const r of mine) best.set(r.sweepValue!, Math.min(best.get(r.sweepValue!) ?? Infinity, r.msPerEpoch!.median));
+    return {
+      name: systemName({ system, device }),
+      color: categoricalColor(allKeys.indexOf(key)),
+      dashed: system.startsWith('tfjs'),
+      points: [...best.entries()].sort((a, b) => a[0] - b[0]),
+    };
+  });
+}
+
+/** One log-log panel with its axes, grid and lines; returns SVG elements. */
+function panel(x0: number, y0: number, w: number, h: number, title: string, xLabel: string, series: Series[]): string[] {
+  const all = series.flatMap((s) => s.points);
+  const out: string[] = [text(x0 + w / 2, y0 - 10, title, 'text-anchor="middle" font-weight="bold"')];
+  if (all.length === 0) return [...out, text(x0 + w / 2, y0 + h / 2, 'no data', 'text-anchor="middle" fill="#666"')];
+  const xt = logTicks(Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0])));
+  const yt = logTicks(Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1])));
+  const sx = (v: number) => x0 + ((Math.log10(v) - Math.log10(xt.min)) / (Math.log10(xt.max) - Math.log10(xt.min))) * w;
+  const sy = (v: number) => y0 + h - ((Math.log10(v) - Math.log10(yt.min)) / (Math.log10(yt.max) - Math.log10(yt.min))) * h;
+  out.push(`<rect x="${num(x0)}" y="${num(y0)}" width="${num(w)}" height="${num(h)}" fill="none" stroke="#888"/>`);
+  for (const t of xt.ticks) {
+    out.push(`<line x1="${num(sx(t))}" y1="${num(y0)}" x2="${num(sx(t))}" y2="${num(y0 + h)}" stroke="#e4e4e4"/>`);
+    out.push(text(sx(t), y0 + h + 16, formatTick(t), 'text-anchor="middle"'));
+  }
+  for (const t of yt.ticks) {
+    out.push(`<line x1="${num(x0)}" y1="${num(sy(t))}" x2="${num(x0 + w)}" y2="${num(sy(t))}" stroke="#e4e4e4"/>`);
+    out.push(text(x0 - 6, sy(t) + 4, formatTick(t), 'text-anchor="end"'));
+  }
+  out.push(text(x0 + w / 2, y0 + h + 36, xLabel, 'text-anchor="middle"'));
+  out.push(text(x0 - 48, y0 + h / 2, 'ms per epoch (log)', `text-anchor="middle" transform="rotate(-90 ${num(x0 - 48)} ${num(y0 + h / 2)})"`));
+  for (const s of series) {
+    if (s.points.length === 0) continue;
+    const d = s.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${num(sx(x))},${num(sy(y))}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.name)}</title></path>`);
+    for (const [x, y] of s.points) out.push(`<circle cx="${num(sx(x))}" cy="${num(sy(y))}" r="3" fill="${s.color}"><title>${escapeXml(`${s.name}: ${fmt(x)} -> ${fmt(y)} ms/epoch`)}</title></circle>`);
+  }
+  return out;
+}
+
+/** The sweeps as curves: ms per epoch against N (left) and hidden width (right), one curve per system. */
+export function sweepsSvg(result: BenchResult): string {
+  const byN = result.rows.filter((r) => r.suite === 'sweep-n');
+  const byWidth = result.rows.filter((r) => r.suite === 'sweep-width');
+  // Systems with at least one point that agrees with the CPU reference, each with one colour in both panels.
+  const keys = [...new Set([...byN, ...byWidth].filter((r) => r.status === 'ok' && r.msPerEpoch).map((r) => `${r.system}|${r.device}`))];
+  const shown = (r: Row) => keys.includes(`${r.system}|${r.device}`);
+  const nSeries = seriesOf(byN.filter(shown), keys);
+  const wSeries = seriesOf(byWidth.filter(shown), keys);
+  const width = 1040;
+  const height = 560;
+  const software = result.meta.adapters.some((a) => a.found && a.software);
+  const body: string[] = [
+    text(width / 2, 24, 'Training time per epoch: where the GPU overtakes the CPU', 'text-anchor="middle" font-size="16" font-weight="bold"'),
+    text(width / 2, 44, `${result.meta.date.slice(0, 10)}${software ? ' — software adapters are CPU-emulated: not GPU speed' : ''}`, 'text-anchor="middle" fill="#555"'),
+    ...panel(80, 80, 400, 340, 'N samples (2-12-5, full batch)', 'N (log)', nSeries),
+    ...panel(600, 80, 400, 340, 'hidden width H (2-H-5, full batch)', 'H (log)', wSeries),
+  ];
+  // Legend: every system once.
+  const legend = keys.map((k, i) => {
+    const [system, device] = k.split('|');
+    return { name: systemName({ system, device }), color: categoricalColor(i), dashed: system.startsWith('tfjs') };
+  });
+  legend.forEach((l, i) => {
+    const x = 80 + (i % 3) * 320;
+    const y = 480 + Math.floor(i / 3) * 20;
+    body.push(`<line x1="${x}" y1="${y - 4}" x2="${x + 28}" y2="${y - 4}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    body.push(text(x + 34, y, l.name));
+  });
+  return svgDocument(width, Math.max(height, 500 + Math.ceil(legend.length / 3) * 20), body, 'wgtrain bench: sweeps');
+}
