@@ -57,16 +57,20 @@ export interface TrainBudget {
   rowMs: number;
   /** Wall-clock ms the agreement check may take beyond its first epoch (or two). */
   checkMs: number;
-  /** A row (not the CPU reference's) is skipped when two of its epochs are predicted to take longer than this. */
+  /**
+   * A row (not the CPU reference's) is skipped when two of its epochs are predicted to take longer than
+   * its cap: wgtrain's own rows on the four workloads get the most room, TF.js's less, sweep points least.
+   */
   workloadCapMs: number;
+  peerWorkloadCapMs: number;
   sweepCapMs: number;
 }
 
 /** Time budgets, per mode: what keeps `npm run bench` under ~15 minutes on the 2-core software machine. */
 export function budgets(quick: boolean): { train: TrainBudget; kernels: KernelBudget } {
   return quick
-    ? { train: { repeatMs: 20, rowMs: 80, checkMs: 250, workloadCapMs: 6000, sweepCapMs: 4000 }, kernels: { repeatMs: 10, repeats: 3, rowMs: 60, softwareTiledMaxFlops: 2e7, softwareMaxFlops: 2e7 } }
-    : { train: { repeatMs: 200, rowMs: 1500, checkMs: 3000, workloadCapMs: 120_000, sweepCapMs: 20_000 }, kernels: { repeatMs: 100, repeats: 5, rowMs: 800, softwareTiledMaxFlops: 1e8, softwareMaxFlops: 2.5e8 } };
+    ? { train: { repeatMs: 20, rowMs: 80, checkMs: 250, workloadCapMs: 6000, peerWorkloadCapMs: 6000, sweepCapMs: 4000 }, kernels: { repeatMs: 10, repeats: 3, rowMs: 60, softwareTiledMaxFlops: 2e7, softwareMaxFlops: 2e7 } }
+    : { train: { repeatMs: 200, rowMs: 1500, checkMs: 3000, workloadCapMs: 120_000, peerWorkloadCapMs: 60_000, sweepCapMs: 20_000 }, kernels: { repeatMs: 100, repeats: 5, rowMs: 800, softwareTiledMaxFlops: 1e8, softwareMaxFlops: 2.5e8 } };
 }
 
 /** Epoch counts the agreement check stops at (the CPU reference records its loss at each). */
@@ -300,7 +304,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         // A sweep point that is a workload already run (N=100,000 is W2): its rows, renamed.
         const twins = result.rows.filter((r) => w.sameAs !== undefined && r.workload === w.sameAs && r.system === id && r.device === device);
         if (twins.length > 0) {
-          for (const t of twins) result.rows.push({ ...t, suite: w.suite, workload: w.id, title: `${w.title} (the rows of ${w.sameAs})`, sweepValue: w.sweepValue ?? null });
+          for (const t of twins) result.rows.push({ ...t, suite: w.suite, workload: w.id, title: `${w.title} (the rows of ${w.sameAs})`, sweepValue: w.sweepValue ?? null, rowWallMs: 0 });
           continue;
         }
         for (const variant of system.variants(inp)) {
@@ -396,7 +400,7 @@ async function trainingRow(
   const isReference = system.id === 'wgtrain-cpu';
   const sweep = w.suite !== 'workloads';
   const predictedMs = isReference ? 0 : sweep ? predictEpochMs(done.rows, system.id, system.device, inp) : inp.flopsPerEpoch >= PROBE_MIN_FLOPS ? await probeEpochMs(system, variant, inp) : 0;
-  const cap = sweep ? budget.sweepCapMs : budget.workloadCapMs;
+  const cap = sweep ? budget.sweepCapMs : system.id.startsWith('tfjs') ? budget.peerWorkloadCapMs : budget.workloadCapMs;
   if (2 * predictedMs > cap) {
     row.status = 'skipped';
     const how = sweep ? "from this system's biggest point of the sweep here, scaled by work" : `from a probe on 1/${PROBE_FACTOR} of the samples, scaled by work`;

@@ -1,4 +1,4 @@
-// Seeded shuffling, bit for bit the same as src/shuffle.ts (its CPU twin): position i of epoch e maps to
+// Seeded shuffling, bit for bit the same as src/cpu/shuffle.ts (its CPU twin): position i of epoch e maps to
 // sample shuffledIndex(i, n, seed, e), a 4-round Feistel bijection on [0, n) with cycle walking. Only
 // 32-bit integer operations (u32 multiplication wraps like Math.imul). The host puts step.wgsl first.
 
@@ -71,7 +71,7 @@ struct GatherSizes {
 
 // Batch row k = sample shuffledIndex(step.batchStart + chunkStart + k, dataSize, seed, step.epoch), copied
 // when that sample lies in the bound segment (a data set larger than one binding takes one dispatch per
-// segment). CPU twin: CpuTrainer.gatherBatch (src/cpu/cpuTrainer.ts).
+// segment). CPU twin: gatherBatch (src/cpu/shuffle.ts).
 @compute @workgroup_size(GATHER_WORKGROUP)
 fn gatherBatch(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let sizes = gatherSizes;

@@ -4,7 +4,7 @@
 // matMul/add/softplus, tf.losses.softmaxCrossEntropy (mean over the batch), gradients from
 // tf.variableGrads, and the SGD update w.assign(tf.sub(w, tf.mul(g, lr))) with lr a kept scalar tensor (as
 // tf.train.sgd does). Mini-batches take the same samples in the same order as wgtrain (the seeded Feistel
-// order of src/shuffle.ts), gathered on the backend with tf.gather. Production mode (tf.enableProdMode()).
+// order of src/cpu/shuffle.ts), gathered on the backend with tf.gather. Production mode (tf.enableProdMode()).
 //
 // TF.js is loaded on first use, so a build without it (the bundle for a GPU machine) still runs every
 // other system and records TF.js rows as failed with the reason.
@@ -15,7 +15,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import { layerCount, type MlpParams } from '../../src/model/mlp.ts';
 import { acquireNodeGpu, listNodeAdapters } from '../../src/gpu/nodeGpu.ts';
 import { describeAdapter, isSoftwareAdapter } from '../../src/gpu/device.ts';
-import { shuffledIndex } from '../../src/shuffle.ts';
+import { shuffledIndex } from '../../src/cpu/shuffle.ts';
 import { SHUFFLE_SEED, type WorkloadInputs } from '../workloads.ts';
 import type { DeviceKey, System, SystemId, TrainingRun } from './system.ts';
 import { cpuName } from './wgtrainCpu.ts';

@@ -2,11 +2,11 @@
 
 import type { Dataset } from '../data/dataset.ts';
 import { layerCount, toFloat32, zerosLike, type MlpParams } from '../model/mlp.ts';
-import { shuffledIndex } from '../shuffle.ts';
 import { confusionMatrix, summarize, type EpochRecord, type Evaluation } from '../train/metrics.ts';
 import { effectiveBatchSize, type Checkpoint, type Trainer, type TrainerOptions } from '../train/trainer.ts';
 import { forward, forwardBackward, makeWorkspace, predictProbabilities, type Workspace } from './network.ts';
 import { adamUpdate, momentumUpdate, sgdUpdate, type OptimizerConfig } from './optimizer.ts';
+import { gatherBatch } from './shuffle.ts';
 import { softmaxCrossEntropy } from './softmaxCrossEntropy.ts';
 
 const f32 = (n: number) => new Float32Array(n);
@@ -69,7 +69,7 @@ export class CpuTrainer implements Trainer {
       let x = train.x;
       let y = train.y;
       if (!full) {
-        this.gatherBatch(start, n);
+        gatherBatch(this.batchX, this.batchY, train.x, train.y, start, n, train.inputs, train.size, this.options.shuffleSeed, this.epochs);
         x = this.batchX;
         y = this.batchY;
       }
@@ -86,17 +86,6 @@ export class CpuTrainer implements Trainer {
       record.testAccuracy = evaluation.accuracy;
     }
     return record;
-  }
-
-  /** Copies the samples at positions [start, start+n) of this epoch's shuffled order into the batch. */
-  private gatherBatch(start: number, n: number): void {
-    const { train, shuffleSeed } = this.options;
-    const d = train.inputs;
-    for (let k = 0; k < n; k++) {
-      const i = shuffledIndex(start + k, train.size, shuffleSeed, this.epochs);
-      for (let j = 0; j < d; j++) this.batchX[k * d + j] = train.x[i * d + j];
-      this.batchY[k] = train.y[i];
-    }
   }
 
   /** One optimizer step on every parameter tensor with the gradients in this.grads. */

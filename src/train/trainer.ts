@@ -17,7 +17,7 @@ export interface TrainerOptions {
   optimizer: OptimizerConfig;
   /** Samples per update; >= train.size (or 0) means full batch, the assignment's steepest descent. */
   batchSize: number;
-  /** Seed of the per-epoch shuffling of mini-batches (src/shuffle.ts). */
+  /** Seed of the per-epoch shuffling of mini-batches (src/cpu/shuffle.ts). */
   shuffleSeed: number;
   /**
    * Epochs already trained when continuing a run (default 0): epoch numbering, shuffling and Adam's step

@@ -8,7 +8,7 @@ import { softmaxCrossEntropy } from '../../src/cpu/softmaxCrossEntropy.ts';
 import { makeDataset } from '../../src/data/dataset.ts';
 import { ACTIVATIONS, initParams, parameterCount, toFloat64, zerosLike, type Activation, type MlpSpec } from '../../src/model/mlp.ts';
 import { makeRng, normal } from '../../src/random.ts';
-import { shuffledIndex } from '../../src/shuffle.ts';
+import { shuffledIndex } from '../../src/cpu/shuffle.ts';
 import { gradientCheck } from '../../src/train/gradcheck.ts';
 
 function randomData(n: number, inputs: number, classes: number, seed: number) {

@@ -18,7 +18,7 @@ import { GpuValidationError, type GpuContext } from '../../src/gpu/device.ts';
 import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsUpdateWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, OPTIMIZER_CODES, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import { ACTIVATIONS, type Activation } from '../../src/model/mlp.ts';
-import { shuffledIndex } from '../../src/shuffle.ts';
+import { gatherBatch, shuffledIndex } from '../../src/cpu/shuffle.ts';
 import { availableAdapters, expectClose, poisoned, poisonedU32, randomArray, randomLabels, runKernel, SOFTWARE_ADAPTERS } from './harness.ts';
 
 const U = 2 ** -24;
@@ -544,10 +544,14 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
       batchX = bx as Float32Array;
       batchY = by as Uint32Array;
     }
-    const ref = Uint32Array.from({ length: count }, (_, k) => shuffledIndex(batchStart + k, n, seed, epoch));
-    const firstBad = ref.findIndex((v, k) => batchY[k] !== v);
-    expect(firstBad, `first mismatch at ${firstBad}: got ${batchY[firstBad]}, expected ${ref[firstBad]}`).toBe(-1);
-    const xOk = ref.every((v, k) => batchX[2 * k] === 2 * v && batchX[2 * k + 1] === 2 * v + 1);
+    // The CPU twin, and the values it must give by construction of x and y.
+    const refX = new Float32Array(count * inputs);
+    const refY = new Uint32Array(count);
+    gatherBatch(refX, refY, x, y, batchStart, count, inputs, n, seed, epoch);
+    const firstBad = refY.findIndex((v, k) => batchY[k] !== v);
+    expect(firstBad, `first mismatch at ${firstBad}: got ${batchY[firstBad]}, expected ${refY[firstBad]}`).toBe(-1);
+    expect(refY.every((v, k) => v === shuffledIndex(batchStart + k, n, seed, epoch))).toBe(true);
+    const xOk = refX.every((v, j) => batchX[j] === v);
     expect(xOk, 'gathered x rows').toBe(true);
   });
 

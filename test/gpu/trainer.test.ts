@@ -24,7 +24,7 @@ import { FUSED_VARIANT_NAMES, subgroupLanes, type FusedVariantName } from '../..
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import { PlanError, type GpuPath, type GpuTrainerSettings } from '../../src/gpu/plan.ts';
 import { flattenParams, initParams, toFloat64, zerosLike, type Activation, type MlpParams, type MlpSpec } from '../../src/model/mlp.ts';
-import { shuffledIndex } from '../../src/shuffle.ts';
+import { gatherBatch } from '../../src/cpu/shuffle.ts';
 import type { EpochRecord } from '../../src/train/metrics.ts';
 import type { TrainerOptions } from '../../src/train/trainer.ts';
 import { availableAdapters, expectClose, randomArray, randomLabels, SOFTWARE_ADAPTERS } from './harness.ts';
@@ -361,15 +361,11 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
   });
 });
 
-/** The first batch of epoch `epoch` as CpuTrainer gathers it (src/shuffle.ts order): x (n, inputs), y (n). */
+/** The first batch of epoch `epoch` as CpuTrainer gathers it: x (n, inputs), y (n). */
 function firstBatch(data: Dataset, n: number, seed: number, epoch: number, full: boolean): { x: Float32Array; y: Uint32Array } {
   if (full) return { x: data.x, y: data.y };
   const x = new Float32Array(n * data.inputs);
   const y = new Uint32Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = shuffledIndex(k, data.size, seed, epoch);
-    x.set(data.x.subarray(i * data.inputs, (i + 1) * data.inputs), k * data.inputs);
-    y[k] = data.y[i];
-  }
+  gatherBatch(x, y, data.x, data.y, 0, n, data.inputs, data.size, seed, epoch);
   return { x, y };
 }

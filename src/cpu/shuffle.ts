@@ -1,7 +1,8 @@
-// Seeded shuffling that the CPU and the GPU compute identically, without uploading a permutation:
+// CPU twin of shaders/shuffle.wgsl. Seeded shuffling that the CPU and the GPU compute identically,
+// without uploading a permutation:
 // position i of epoch e maps to sample shuffledIndex(i, n, seed, e), a bijection on [0, n) built from a
 // 4-round Feistel network over the smallest even-width power of two >= n, with cycle walking back into
-// range. Only 32-bit integer operations, so shaders/shuffle.wgsl repeats it bit for bit.
+// range. Only 32-bit integer operations, so the WGSL repeats it bit for bit.
 
 /** lowbias32 (Chris Wellons): a good 32-bit integer hash. */
 export function hash32(x: number): number {
@@ -41,4 +42,27 @@ export function shuffledIndex(i: number, n: number, seed: number, epoch: number)
     x = ((left << half) | right) >>> 0;
   } while (x >= n);
   return x;
+}
+
+/**
+ * Copies the samples at positions [start, start + count) of epoch `epoch`'s shuffled order into a batch:
+ * batchX (count, inputs), batchY (count) from x (n, inputs), y (n).
+ */
+export function gatherBatch(
+  batchX: Float32Array,
+  batchY: Uint32Array,
+  x: Float32Array,
+  y: Uint32Array,
+  start: number,
+  count: number,
+  inputs: number,
+  n: number,
+  seed: number,
+  epoch: number,
+): void {
+  for (let k = 0; k < count; k++) {
+    const i = shuffledIndex(start + k, n, seed, epoch);
+    for (let j = 0; j < inputs; j++) batchX[k * inputs + j] = x[i * inputs + j];
+    batchY[k] = y[i];
+  }
 }
