@@ -3,7 +3,7 @@
 // rounded once when stored, so a Float32Array output is the correctly rounded float64 result.
 
 import type { Activation, FloatArray } from '../model/mlp.ts';
-import { activate } from './activation.ts';
+import { ACTIVATION_FUNCTIONS } from './activation.ts';
 
 /**
  * z (n, out) = x (n, in) W^T + b; a (n, out) = act(z), or a = z when activation is null (the output
@@ -21,15 +21,17 @@ export function matmulBiasActForward(
   outSize: number,
   activation: Activation | null,
 ): void {
+  const act = activation === null ? null : ACTIVATION_FUNCTIONS[activation].forward;
   for (let s = 0; s < n; s++) {
     const xRow = s * inSize;
     for (let o = 0; o < outSize; o++) {
       const wRow = o * inSize;
       let sum = 0;
       for (let k = 0; k < inSize; k++) sum += x[xRow + k] * W[wRow + k];
-      const zv = sum + b[o];
-      z[s * outSize + o] = zv;
-      a[s * outSize + o] = activation === null ? zv : activate(activation, z[s * outSize + o]);
+      const at = s * outSize + o;
+      z[at] = sum + b[o];
+      // act reads z back as stored, so a float32 path activates the rounded z, as the GPU does.
+      a[at] = act === null ? z[at] : act(z[at]);
     }
   }
 }
