@@ -7,7 +7,7 @@
 // Exit status: 1 when a row disagrees with the CPU reference, or a wgtrain row failed (TF.js rows that
 // cannot run here are reported, not fatal); 2 for bad options.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { derive, jsonReport, markdownReport, sweepsSvg, terminalReport } from './report.ts';
@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--only <ids>', 'only these workload ids, e.g. W1,W2,N=1000,H=64', (v: string) => v.split(',').map((s) => s.trim()))
     .option('--repeats <n>', 'timed repeats per row, at most (default 5, quick 3)', positiveInt)
     .option('--out <dir>', 'where bench.json, results.md, table.txt and sweeps.svg go', 'bench/out')
+    .option('--from-json <file>', 'run nothing: re-render the reports of an earlier bench.json (e.g. one from a GPU machine)')
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
@@ -64,7 +65,13 @@ async function main(argv: string[]): Promise<number> {
     const code = (error as { exitCode?: number }).exitCode;
     return code === 0 ? 0 : 2;
   }
-  const o = program.opts<{ quick: boolean; suite: Suite | 'all'; systems: SystemId[]; adapters: GpuAdapter[]; only?: string[]; repeats?: number; out: string }>();
+  const o = program.opts<{ quick: boolean; suite: Suite | 'all'; systems: SystemId[]; adapters: GpuAdapter[]; only?: string[]; repeats?: number; out: string; fromJson?: string }>();
+  if (o.fromJson) {
+    const earlier = derive(JSON.parse(readFileSync(o.fromJson, 'utf8')) as BenchResult);
+    console.log(terminalReport(earlier));
+    console.log(`\nwrote ${writeReports(earlier, o.out).join(', ')}`);
+    return 0;
+  }
   const result = derive(
     await runBench({
       quick: o.quick,

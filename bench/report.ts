@@ -167,19 +167,29 @@ function adapterLines(result: BenchResult): string[] {
 }
 
 function notStarted(result: BenchResult): string[] {
-  return result.systems.filter((s) => !s.started).map((s) => `${systemName(s)}: ${s.reason}`);
+  return result.systems.filter((s) => !s.started).map((s) => `${systemName(s)}: ${s.reason} (its ${result.rows.filter((r) => r.system === s.system && r.device === s.device).length} rows, all failed, are in the JSON)`);
+}
+
+/** Rows of systems that started (the others are listed once, under "Systems that did not start"). */
+function shownRows(result: BenchResult): Row[] {
+  const missing = result.systems.filter((s) => !s.started);
+  return result.rows.filter((r) => !missing.some((s) => s.system === r.system && s.device === r.device));
+}
+
+function sections(result: BenchResult): [string, Row[]][] {
+  const rows = shownRows(result);
+  return [
+    ['Workloads', rows.filter((r) => r.suite === 'workloads')],
+    ['Sweep: N (2-12-5, full batch)', rows.filter((r) => r.suite === 'sweep-n')],
+    ['Sweep: hidden width (2-H-5, full batch)', rows.filter((r) => r.suite === 'sweep-width')],
+  ];
 }
 
 export function terminalReport(result: BenchResult): string {
   const out: string[] = [];
-  const sections: [string, Row[]][] = [
-    ['Workloads', result.rows.filter((r) => r.suite === 'workloads')],
-    ['Sweep: N (2-12-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-n')],
-    ['Sweep: hidden width (2-H-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-width')],
-  ];
   out.push(`wgtrain bench ${result.meta.date} — ${result.meta.command}`, ...adapterLines(result).map((l) => `  ${l}`));
   if (result.meta.adapters.some((a) => a.found && a.software)) out.push('  NOTE: software adapters emulate the GPU on the CPU cores; their figures are not GPU speed.');
-  for (const [title, rows] of sections) if (rows.length > 0) out.push('', title, table(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
+  for (const [title, rows] of sections(result)) if (rows.length > 0) out.push('', title, table(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
   if (result.kernels.length > 0) out.push('', 'Kernels alone (matmul products)', table(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
   if (result.overhead.length > 0) out.push('', 'No-op dispatch overhead', table(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
   const heads = headlines(result);
@@ -195,18 +205,13 @@ export function markdownReport(result: BenchResult): string {
   out.push(`Date: ${result.meta.date}  `, `Command: \`${result.meta.command}\`  `, `Node ${result.meta.node}, ${result.meta.platform}; TF.js ${result.meta.tfjsVersion ?? 'not loaded'}; wgtrain GPU settings: ${result.meta.gpuSettings}${result.meta.gpuPathsSupported ? '' : ' (this build has no fused/general path setting)'}; run took ${result.meta.wallSeconds.toFixed(0)} s.`, '', 'Adapters:', '', ...adapterLines(result).map((l) => `- ${l}`));
   const heads = headlines(result);
   if (heads.length > 0) out.push('', '### Headlines', '', ...heads.map((l) => `- ${l}`));
-  const sections: [string, Row[]][] = [
-    ['Workloads', result.rows.filter((r) => r.suite === 'workloads')],
-    ['Sweep: N (2-12-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-n')],
-    ['Sweep: hidden width (2-H-5, full batch)', result.rows.filter((r) => r.suite === 'sweep-width')],
-  ];
-  for (const [title, rows] of sections) if (rows.length > 0) out.push('', `### ${title}`, '', markdownTable(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
+  for (const [title, rows] of sections(result)) if (rows.length > 0) out.push('', `### ${title}`, '', markdownTable(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
   if (result.kernels.length > 0) out.push('', '### Kernels alone', '', markdownTable(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
   if (result.overhead.length > 0) out.push('', '### No-op dispatch overhead', '', markdownTable(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
   const missing = notStarted(result);
   if (missing.length > 0) out.push('', '### Systems that did not start', '', ...missing.map((l) => `- ${l}`));
-  const failed = result.rows.filter((r) => r.status !== 'ok');
-  if (failed.length > 0) out.push('', '### Rows that failed or disagree', '', ...failed.map((r) => `- ${r.workload} ${systemName(r)}: ${r.status} — ${r.reason}`));
+  const failed = shownRows(result).filter((r) => r.status !== 'ok');
+  if (failed.length > 0) out.push('', '### Rows skipped, failed or disagreeing', '', ...failed.map((r) => `- ${r.workload} ${systemName(r)}: ${r.status} — ${r.reason}`));
   return out.join('\n') + '\n';
 }
 
