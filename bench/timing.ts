@@ -19,10 +19,6 @@ export function stats(samples: readonly number[]): Stats {
   return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
 }
 
-export function scaleStats(s: Stats, factor: number): Stats {
-  return { median: s.median * factor, min: s.min * factor, max: s.max * factor, n: s.n };
-}
-
 /** Milliseconds `fn` takes (after it resolves). */
 export async function timeMs(fn: () => Promise<unknown> | unknown): Promise<number> {
   const start = performance.now();
