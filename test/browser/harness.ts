@@ -9,8 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { vi } from 'vitest';
-import { runCli } from '../../src/cli/main.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SITE = path.join(ROOT, 'dist-web');
@@ -140,19 +138,4 @@ export async function launch(webgpu: boolean): Promise<Browser> {
   };
 }
 
-/** Runs the CLI in-process and captures what it prints. */
-export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-  const savedExitCode = process.exitCode;
-  try {
-    const code = await runCli(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = savedExitCode;
-  }
-}
+export { cli } from '../cli/capture.ts';
