@@ -31,8 +31,14 @@
 // fusedScratch[j * FUSED_WORKGROUP + t]. FusedLayer.inSlot is where layer l's input starts (x or the a of
 // layer l - 1), zSlot where its z starts.
 //
-// Parameters are packed as in the general path (every layer's weights, then every layer's biases). The
-// model buffer holds [params (P) | gradients (P) | state (stateWords)]: momentum's velocity, or Adam's
+// Runs side by side (sweeps): workgroup r trains run r of fusedRuns, on the same data and with the same
+// shape, from its own parameters, with its own optimizer settings and shuffle seed, into its own model,
+// history and Adam table (FusedRun's bases). Nothing is shared between workgroups but the read-only data,
+// so a run computes exactly what it computes alone (a single run is run 0 of one), and a run whose loss
+// turns NaN cannot reach the others.
+//
+// Parameters are packed as in the general path (every layer's weights, then every layer's biases). A
+// run's model (at modelBase) holds [params (P) | gradients (P) | state (stateWords)]: momentum's velocity, or Adam's
 // first moments then second moments. Workgroup memory holds the same (MODEL_COPIES times) from the
 // dispatch's start to its end.
 //
@@ -82,13 +88,26 @@ struct FusedSizes {
   trainY: u32,        //   test x (testSize, inputs), test y (testSize)
   testX: u32,
   testY: u32,
-  seed: u32,          // shuffle seed
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
-  @align(16) optimizer: OptimizerSizes, // hyperparameters (count = P, weightCount; chunk unused)
   @align(16) layers: array<FusedLayer, MAX_FUSED_LAYERS>, // explicit alignment: the host writes 16-byte boundaries
+}
 
+// Most runs one dispatch trains side by side (the length of fusedRuns: 64 bytes each, 16 KiB in all,
+// compatibility mode's maxUniformBufferBindingSize).
+const MAX_FUSED_RUNS: u32 = 256u;
+
+/**
+ * One run of the dispatch (workgroup r trains run r): what may differ between runs of one shape (a sweep's
+ * learning rates, seeds, ...) and where its model, history and Adam table sit. A single training run is
+ * the one-run case: everything at 0.
+ */
+struct FusedRun {
+  // Hyperparameters (count = P, weightCount; chunk unused): 44 bytes, sized to 48 explicitly, so that the
+  // fields below sit where the host writes them under both the classic and the relaxed uniform layout.
+  @align(16) @size(48) optimizer: OptimizerSizes,
+  seed: u32,                 // shuffle seed
+  modelBase: u32,            // first word of the run's model in fusedModel
+  historyBase: u32,          // first record of the run's history in fusedHistory
+  correctionBase: u32,       // first entry of the run's Adam table in fusedCorrections
 }
 
 // One dispatch's share of a train() chunk, read at a dynamic offset.
@@ -108,12 +127,17 @@ struct FusedEpochStats {
   testCorrect: u32,
 }
 
-@group(0) @binding(0) var<storage, read_write> fusedModel: array<f32>;              // params (P), grads (P), state
-@group(0) @binding(1) var<storage, read_write> fusedHistory: array<FusedEpochStats>; // (history capacity)
-@group(0) @binding(2) var<storage, read> fusedData: array<u32>;                     // x as f32 bits, y
-@group(0) @binding(3) var<storage, read> fusedCorrections: array<vec2<f32>>;         // Adam (1-b1^t, 1-b2^t) per step
+@group(0) @binding(0) var<storage, read_write> fusedModel: array<f32>;              // per run: params (P), grads (P), state
+@group(0) @binding(1) var<storage, read_write> fusedHistory: array<FusedEpochStats>; // per run: (history capacity)
+@group(0) @binding(2) var<storage, read> fusedData: array<u32>;                     // x as f32 bits, y (shared by the runs)
+@group(0) @binding(3) var<storage, read> fusedCorrections: array<vec2<f32>>;         // per run: Adam (1-b1^t, 1-b2^t) per step
 @group(0) @binding(4) var<uniform> fusedSizes: FusedSizes;
+@group(0) @binding(5) var<uniform> fusedRuns: array<FusedRun, MAX_FUSED_RUNS>;
 @group(1) @binding(0) var<uniform> fusedDispatch: FusedDispatch;
+
+// This workgroup's run (fusedRuns[workgroup_id.x]), set by the entry point before anything else. Only
+// data depend on it, never control flow, so every loop bound stays uniform.
+var<private> run: FusedRun;
 
 var<workgroup> fusedParams: array<f32, PARAM_WORDS>;
 var<workgroup> fusedGrads: array<f32, PARAM_WORDS>;
@@ -139,7 +163,7 @@ fn slotAt(j: u32, t: u32) -> u32 {
 /** Sample of position `position` in epoch `epoch`'s order: shuffled for mini-batches, else itself. */
 fn trainSample(position: u32, epoch: u32) -> u32 {
   if (fusedSizes.batchSize < fusedSizes.trainSize) {
-    return shuffledIndex(position, fusedSizes.trainSize, fusedSizes.seed, epoch);
+    return shuffledIndex(position, fusedSizes.trainSize, run.seed, epoch);
   }
   return position;
 }
@@ -306,7 +330,7 @@ fn accumulateAll(t: u32) {
 
 /** Lane t's optimizer step of parameter p with gradient g at table entry `stepEntry` (optimizer.wgsl). */
 fn updateParam(p: u32, t: u32, g: f32, stepEntry: u32) {
-  let o = fusedSizes.optimizer;
+  let o = run.optimizer;
   let wd = decayOf(p, o);
   let at = modelAt(p, t);
   let w = fusedParams[at];
@@ -318,7 +342,7 @@ fn updateParam(p: u32, t: u32, g: f32, stepEntry: u32) {
     }
     case OPT_ADAM: {
       let second = modelAt(o.count + p, t);
-      let r = adamStep(w, fusedState[at], fusedState[second], g, wd, o, fusedCorrections[stepEntry]);
+      let r = adamStep(w, fusedState[at], fusedState[second], g, wd, o, fusedCorrections[run.correctionBase + stepEntry]);
       fusedParams[at] = r.x;
       fusedState[at] = r.y;
       fusedState[second] = r.z;
@@ -333,10 +357,10 @@ fn updateParam(p: u32, t: u32, g: f32, stepEntry: u32) {
 fn loadModel(t: u32, first: u32, stride: u32) {
   let count = fusedSizes.paramCount;
   for (var p = first; p < count; p += stride) {
-    fusedParams[modelAt(p, t)] = fusedModel[p];
+    fusedParams[modelAt(p, t)] = fusedModel[run.modelBase + p];
   }
   for (var j = first; j < fusedSizes.stateWords; j += stride) {
-    fusedState[modelAt(j, t)] = fusedModel[2u * count + j];
+    fusedState[modelAt(j, t)] = fusedModel[run.modelBase + 2u * count + j];
   }
 }
 
@@ -344,10 +368,10 @@ fn loadModel(t: u32, first: u32, stride: u32) {
 fn storeModel(t: u32, first: u32, stride: u32) {
   let count = fusedSizes.paramCount;
   for (var p = first; p < count; p += stride) {
-    fusedModel[p] = fusedParams[modelAt(p, t)];
+    fusedModel[run.modelBase + p] = fusedParams[modelAt(p, t)];
   }
   for (var j = first; j < fusedSizes.stateWords; j += stride) {
-    fusedModel[2u * count + j] = fusedState[modelAt(j, t)];
+    fusedModel[run.modelBase + 2u * count + j] = fusedState[modelAt(j, t)];
   }
 }
 
@@ -427,10 +451,10 @@ fn finishEpoch(t: u32, first: u32, stride: u32, e: u32, totals: EpochTotals) {
   let job = fusedDispatch;
   if (job.gradientsOnly != 0u) {
     for (var p = first; p < fusedSizes.paramCount; p += stride) {
-      fusedModel[fusedSizes.paramCount + p] = fusedGrads[modelAt(p, t)];
+      fusedModel[run.modelBase + fusedSizes.paramCount + p] = fusedGrads[modelAt(p, t)];
     }
   } else if (t == 0u) {
-    fusedHistory[job.historySlot + e] = FusedEpochStats(totals.trainLoss, totals.trainCorrect, totals.testLoss, totals.testCorrect);
+    fusedHistory[run.historyBase + job.historySlot + e] = FusedEpochStats(totals.trainLoss, totals.trainCorrect, totals.testLoss, totals.testCorrect);
   }
 }
 
@@ -442,7 +466,8 @@ fn epochCount() -> u32 {
 // ---- fusedTrainSerial: one invocation, no barriers ----
 
 @compute @workgroup_size(1)
-fn fusedTrainSerial() {
+fn fusedTrainSerial(@builtin(workgroup_id) group: vec3<u32>) {
+  run = fusedRuns[group.x];
   let job = fusedDispatch;
   let count = fusedSizes.paramCount;
   loadModel(0u, 0u, 1u);
@@ -493,7 +518,8 @@ fn fusedTrainSerial() {
 // barrier; each lane adds the tile's terms to the gradients it owns (p = t, t + FUSED_WORKGROUP, ...) in
 // sample order, and lane 0 sums the tile's losses; barrier. After a batch, the owners update; barrier.
 @compute @workgroup_size(FUSED_WORKGROUP)
-fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32) {
+fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
+  run = fusedRuns[group.x];
   let job = fusedDispatch;
   let count = fusedSizes.paramCount;
   loadModel(t, t, FUSED_WORKGROUP);

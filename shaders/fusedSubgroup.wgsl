@@ -30,7 +30,8 @@ fn accumulateSubgroup(t: u32, live: bool) {
 }
 
 @compute @workgroup_size(FUSED_WORKGROUP)
-fn fusedTrainSubgroup(@builtin(local_invocation_index) t: u32) {
+fn fusedTrainSubgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
+  run = fusedRuns[group.x];
   let job = fusedDispatch;
   let count = fusedSizes.paramCount;
   loadModel(t, 0u, 1u);

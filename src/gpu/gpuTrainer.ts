@@ -6,6 +6,9 @@
 // backward and update, then the test set's loss) and writes each epoch's sums to the history buffer.
 // train(K) puts ceil(K / epochsPerDispatch) dispatches in one submission per chunk of epochs and reads the
 // history and the parameters back once: the assignment's 1000 epochs are one dispatch, one submission.
+// The fused path also trains many runs of one shape side by side (createRuns, for sweeps): workgroup r
+// trains run r, with its own parameters, optimizer settings and shuffle seed, on the shared data; every
+// run computes exactly what a trainer of that run alone computes (the same code on the same numbers).
 //
 // The general path, any size. One training step, per chunk of the batch (one chunk unless the batch's
 // activations exceed a binding): gatherBatch (mini-batches only; one per data segment), the forward per
@@ -29,6 +32,7 @@
 // errors naming the adapter; after a device loss every method throws ctx.lostError.
 
 import type { Dataset } from '../data/dataset.ts';
+import type { OptimizerConfig } from '../cpu/optimizer.ts';
 import { layerCount, type MlpParams, type MlpSpec } from '../model/mlp.ts';
 import { confusionMatrix, summarize, type EpochRecord, type Evaluation } from '../train/metrics.ts';
 import { effectiveBatchSize, type Checkpoint, type Trainer, type TrainerOptions } from '../train/trainer.ts';
@@ -147,6 +151,18 @@ export interface WorkCounts {
   submissions: number;
 }
 
+/** What may differ between the runs one fused trainer trains side by side (GpuTrainer.createRuns). */
+export interface RunSettings {
+  params: MlpParams;
+  optimizer: OptimizerConfig;
+  shuffleSeed: number;
+}
+
+/** Most runs one fused trainer holds (shaders/fused.wgsl MAX_FUSED_RUNS: the length of its run table). */
+export const MAX_FUSED_RUNS = 256;
+/** Bytes of one FusedRun record, and of the whole table. */
+const FUSED_RUN_BYTES = 64;
+
 let nextTrainerId = 1;
 
 /** Of a chunk's expected duration, the part train() sleeps through before waiting on the readback. */
@@ -165,8 +181,8 @@ export class GpuTrainer implements Trainer {
   readonly submissionsPerEpoch: number;
   private epochs = 0;
   private steps = 0;
-  /** Parameters last read back, and the epoch count they belong to. */
-  private hostParams: MlpParams;
+  /** Parameters last read back (per run), and the epoch count they belong to. */
+  private hostParams: MlpParams[];
   private hostEpochs = 0;
   private disposed = false;
   /** Public methods run one at a time (they share the staging buffer and the step records). */
@@ -189,12 +205,14 @@ export class GpuTrainer implements Trainer {
     private readonly programs: Programs | null,
     /** The fused path's program (null on the general path). */
     private readonly fusedProgram: FusedProgram | null,
+    /** The runs trained side by side (one, options', except on the fused path of createRuns). */
+    private readonly runs: readonly RunSettings[],
   ) {
     this.path = fusedProgram ? 'fused' : 'general';
     const mode = `WebGPU${ctx.featureLevel === 'compatibility' ? ' compatibility mode' : ''}`;
     const what = fusedProgram ? `fused path, ${describeFused(fusedProgram.variant)}` : `general path, ${profile.name} kernels`;
     this.deviceName = `${ctx.adapterName} (${mode}, ${what})`;
-    this.hostParams = copyParams(options.params);
+    this.hostParams = runs.map((r) => copyParams(r.params));
     // A continued run resumes epoch numbering, shuffling and Adam's step count (as CpuTrainer does).
     this.epochs = this.hostEpochs = options.startEpoch ?? 0;
     this.steps = this.epochs * plan.steps;
@@ -215,8 +233,29 @@ export class GpuTrainer implements Trainer {
    * A trainer on `ctx` (which it uses but does not own: dispose() leaves the device alive). Uploads the
    * data sets and parameters, makes every buffer, pipeline and bind group.
    */
-  static async create(ctx: GpuContext, options: TrainerOptions, settings: Partial<GpuTrainerSettings> = {}): Promise<GpuTrainer> {
+  static create(ctx: GpuContext, options: TrainerOptions, settings: Partial<GpuTrainerSettings> = {}): Promise<GpuTrainer> {
+    return GpuTrainer.createRuns(ctx, options, [{ params: options.params, optimizer: options.optimizer, shuffleSeed: options.shuffleSeed }], settings);
+  }
+
+  /**
+   * A fused trainer of several runs of one shape, side by side in the same dispatches (one workgroup each):
+   * `options` gives the shared data, batch size and start epoch; each run its own parameters (the same
+   * layers and activation), optimizer (the same kind) and shuffle seed. The fused path is required (a
+   * PlanError says why a model does not fit). The Trainer methods act on run 0; trainRuns, and the `run`
+   * argument of evaluate, predict, getParams and checkpoint, reach the others.
+   */
+  static async createRuns(ctx: GpuContext, options: TrainerOptions, runs: readonly RunSettings[], settings: Partial<GpuTrainerSettings> = {}): Promise<GpuTrainer> {
     ctx.check();
+    if (runs.length < 1 || runs.length > MAX_FUSED_RUNS) throw new Error(`GpuTrainer: 1 to ${MAX_FUSED_RUNS} runs per trainer, got ${runs.length}`);
+    const first = runs[0];
+    options = { ...options, params: first.params, optimizer: first.optimizer, shuffleSeed: first.shuffleSeed };
+    runs.forEach((r, i) => {
+      const what = `run ${i + 1}`;
+      if (r.params.spec.activation !== first.params.spec.activation || r.params.spec.layers.join(',') !== first.params.spec.layers.join(',')) {
+        throw new Error(`GpuTrainer: ${what} has layers [${r.params.spec.layers.join(',')}] ${r.params.spec.activation}, run 1 [${first.params.spec.layers.join(',')}] ${first.params.spec.activation}; runs side by side share their shape`);
+      }
+      if (r.optimizer.kind !== first.optimizer.kind) throw new Error(`GpuTrainer: ${what} uses ${r.optimizer.kind}, run 1 ${first.optimizer.kind}; runs side by side share the optimizer kind`);
+    });
     const all: GpuTrainerSettings = { ...DEFAULT_GPU_TRAINER_SETTINGS, ...settings };
     const { params, train, test } = options;
     const { layers } = params.spec;
@@ -227,6 +266,7 @@ export class GpuTrainer implements Trainer {
     if (!Number.isInteger(all.readbackEvery) || all.readbackEvery < 1) throw new Error(`readbackEvery must be a positive integer, got ${all.readbackEvery}`);
     if (!Number.isInteger(all.stepsPerSubmit) || all.stepsPerSubmit < 1) throw new Error(`stepsPerSubmit must be a positive integer, got ${all.stepsPerSubmit}`);
     if (!['auto', 'fused', 'general'].includes(all.path)) throw new Error(`path must be auto, fused or general, got ${String(all.path)}`);
+    if (runs.length > 1 && all.path === 'general') throw new Error(`GpuTrainer: ${runs.length} runs side by side need the fused path, not general`);
     const limits = ctx.device.limits;
     if (limits.maxStorageBuffersPerShaderStage < STORAGE_BUFFERS_NEEDED) {
       throw new GpuValidationError(`${ctx.adapterName}: the kernels bind ${STORAGE_BUFFERS_NEEDED} storage buffers, the device allows ${limits.maxStorageBuffersPerShaderStage}`);
@@ -234,17 +274,17 @@ export class GpuTrainer implements Trainer {
     const batchSize = effectiveBatchSize(options.batchSize, train.size);
     const profile = all.kernels === 'auto' ? defaultProfile(ctx) : KERNEL_PROFILES[all.kernels];
     const plan = planTraining(params.spec, train.size, test?.size ?? 0, batchSize, limits, all, profile.constants.TILE);
-    const fused = choosePath(ctx, options, plan, all);
+    const fused = choosePath(ctx, options, plan, runs.length > 1 ? { ...all, path: 'fused' } : all, runs.length);
     const owner = new BufferOwner(ctx.device, `GpuTrainer#${nextTrainerId++}`);
     try {
       const library = KernelLibrary.for(ctx);
-      const buffers = makeBuffers(ctx, owner, options, plan, all, fused?.plan ?? null);
+      const buffers = makeBuffers(ctx, owner, options, plan, all, fused?.plan ?? null, runs);
       if (fused) {
         const program = await buildFusedProgram(ctx, library, options, plan, fused.plan, fused.variant, buffers);
-        return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, null, program);
+        return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, null, program, runs);
       }
       const programs = await buildPrograms(ctx, new ProgramBuilder(library, new UniformArena(owner, 'sizes', limits.minUniformBufferOffsetAlignment), profile), options, plan, buffers);
-      return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, programs, null);
+      return new GpuTrainer(ctx, options, all, plan, profile, owner, library, buffers, programs, null, runs);
     } catch (error) {
       owner.destroyAll();
       throw error;
@@ -270,14 +310,26 @@ export class GpuTrainer implements Trainer {
     return this.fusedProgram ? { ...this.fusedProgram.plan, variant: this.fusedProgram.variant } : null;
   }
 
-  train(epochs: number): Promise<EpochRecord[]> {
+  /** Runs trained side by side (1 unless made by createRuns). */
+  get runCount(): number {
+    return this.runs.length;
+  }
+
+  /** Trains every run `epochs` more epochs; run 0's records (trainRuns returns every run's). */
+  async train(epochs: number): Promise<EpochRecord[]> {
+    return (await this.trainRuns(epochs))[0];
+  }
+
+  /** Trains every run `epochs` more epochs; per run, one record per epoch. */
+  trainRuns(epochs: number): Promise<EpochRecord[][]> {
     return this.exclusive(async () => {
       if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`train: epochs must be a non-negative integer, got ${epochs}`);
       const chunk = this.fusedProgram ? this.fusedProgram.plan.chunkEpochs : this.settings.readbackEvery;
-      const records: EpochRecord[] = [];
+      const records: EpochRecord[][] = this.runs.map(() => []);
       for (let done = 0; done < epochs; ) {
         const count = Math.min(chunk, epochs - done);
-        records.push(...(await (this.fusedProgram ? this.trainFused(this.fusedProgram, count) : this.trainEpochs(this.programs!, count))));
+        const chunkRecords = await (this.fusedProgram ? this.trainFused(this.fusedProgram, count) : this.trainEpochs(this.programs!, count));
+        chunkRecords.forEach((r, i) => records[i].push(...r));
         done += count;
       }
       return records;
@@ -285,7 +337,7 @@ export class GpuTrainer implements Trainer {
   }
 
   /** General path: encodes `count` epochs (count <= readbackEvery), then reads their history and the parameters back. */
-  private async trainEpochs(programs: Programs, count: number): Promise<EpochRecord[]> {
+  private async trainEpochs(programs: Programs, count: number): Promise<EpochRecord[][]> {
     const started = performance.now();
     const { plan, options } = this;
     const b = this.b;
@@ -348,11 +400,10 @@ export class GpuTrainer implements Trainer {
    * Fused path: `count` epochs (count <= chunkEpochs) in ceil(count / epochsPerDispatch) dispatches of one
    * submission, then the history and the parameters read back.
    */
-  private async trainFused(program: FusedProgram, count: number): Promise<EpochRecord[]> {
+  private async trainFused(program: FusedProgram, count: number): Promise<EpochRecord[][]> {
     const started = performance.now();
-    const { plan, options } = this;
+    const { plan } = this;
     const f = this.b.fused!;
-    const o = options.optimizer;
     const perDispatch = program.plan.epochsPerDispatch;
     const dispatches = Math.ceil(count / perDispatch);
     const stride = f.recordStride;
@@ -370,14 +421,16 @@ export class GpuTrainer implements Trainer {
     await this.ctx.guarded(what, () => {
       const { queue } = this.ctx.device;
       queue.writeBuffer(f.records, 0, records.buffer);
-      if (o.kind === 'adam') {
-        // Bias corrections of every step of the chunk, from float64 (as the general path's step records).
-        const table = new Float32Array(2 * count * plan.steps);
-        for (let j = 0; j < count * plan.steps; j++) {
-          const t = this.steps + 1 + j;
-          table[2 * j] = 1 - o.beta1 ** t;
-          table[2 * j + 1] = 1 - o.beta2 ** t;
-        }
+      if (this.options.optimizer.kind === 'adam') {
+        // Bias corrections of every step of the chunk, per run, from float64 (as the general path's step records).
+        const table = new Float32Array(2 * f.correctionStride * this.runs.length);
+        this.runs.forEach(({ optimizer: o }, r) => {
+          for (let j = 0; j < count * plan.steps; j++) {
+            const t = this.steps + 1 + j;
+            table[2 * (r * f.correctionStride + j)] = 1 - o.beta1 ** t;
+            table[2 * (r * f.correctionStride + j) + 1] = 1 - o.beta2 ** t;
+          }
+        });
         queue.writeBuffer(f.corrections, 0, table);
       }
       const pass = encoder.beginComputePass({ label: 'train fused' });
@@ -385,7 +438,7 @@ export class GpuTrainer implements Trainer {
       pass.setBindGroup(0, program.bindGroup);
       for (let d = 0; d < dispatches; d++) {
         pass.setBindGroup(1, f.recordBindGroup, [d * stride]);
-        pass.dispatchWorkgroups(1);
+        pass.dispatchWorkgroups(this.runs.length);
       }
       pass.end();
       this.counts.dispatches += dispatches;
@@ -399,34 +452,43 @@ export class GpuTrainer implements Trainer {
    * map: Dawn's Node bindings poll a pending map with setImmediate, which keeps a CPU core busy for the
    * whole wait, and on a software adapter that core is one the emulated GPU could have used.
    */
-  private async finishChunk(encoder: GPUCommandEncoder, count: number, steps: number, started: number): Promise<EpochRecord[]> {
+  private async finishChunk(encoder: GPUCommandEncoder, count: number, steps: number, started: number): Promise<EpochRecord[][]> {
     const { plan, options, b } = this;
+    const P = plan.params.count;
+    const R = this.runs.length;
+    // Run r's history starts at record r * historyStride, its model at word r * modelStride.
+    const historyBytes = ((R - 1) * b.historyStride + count) * 16;
+    const modelWords = (R - 1) * b.modelStride + P;
     const idleMs = IDLE_FRACTION * (this.msPerEpoch * count - (performance.now() - started));
     const bytes = await this.readback(
       encoder,
       `train: epochs ${this.epochs + 1}..${this.epochs + count}`,
       [
-        [b.history, count * 16],
-        [b.params, plan.params.count * 4],
+        [b.history, historyBytes],
+        [b.params, modelWords * 4],
       ],
       0,
       idleMs,
     );
     this.msPerEpoch = (performance.now() - started) / count;
-    const history = new DataView(bytes, 0, count * 16);
-    this.hostParams = this.unpack(new Float32Array(bytes, roundUp(count * 16, 4), plan.params.count));
+    const models = new Float32Array(bytes, roundUp(historyBytes, 4), modelWords);
+    this.hostParams = this.runs.map((_, r) => this.unpack(models.subarray(r * b.modelStride, r * b.modelStride + P)));
     const trainSize = options.train.size;
     const testSize = options.test?.size ?? 0;
-    const out: EpochRecord[] = [];
-    for (let e = 0; e < count; e++) {
-      out.push({
-        epoch: this.epochs + e + 1,
-        trainLoss: history.getFloat32(16 * e, true) / trainSize,
-        trainAccuracy: history.getUint32(16 * e + 4, true) / trainSize,
-        testLoss: testSize > 0 ? history.getFloat32(16 * e + 8, true) / testSize : NaN,
-        testAccuracy: testSize > 0 ? history.getUint32(16 * e + 12, true) / testSize : NaN,
-      });
-    }
+    const out = this.runs.map((_, r) => {
+      const history = new DataView(bytes, r * b.historyStride * 16, count * 16);
+      const records: EpochRecord[] = [];
+      for (let e = 0; e < count; e++) {
+        records.push({
+          epoch: this.epochs + e + 1,
+          trainLoss: history.getFloat32(16 * e, true) / trainSize,
+          trainAccuracy: history.getUint32(16 * e + 4, true) / trainSize,
+          testLoss: testSize > 0 ? history.getFloat32(16 * e + 8, true) / testSize : NaN,
+          testAccuracy: testSize > 0 ? history.getUint32(16 * e + 12, true) / testSize : NaN,
+        });
+      }
+      return records;
+    });
     this.epochs += count;
     this.steps = steps;
     this.hostEpochs = this.epochs;
@@ -470,13 +532,14 @@ export class GpuTrainer implements Trainer {
     });
   }
 
-  evaluate(data: Dataset): Promise<Evaluation> {
+  /** Loss, accuracy and confusion matrix of run `run`'s current parameters on a data set. */
+  evaluate(data: Dataset, run = 0): Promise<Evaluation> {
     return this.exclusive(async () => {
       const { layers } = this.options.params.spec;
       const classes = layers[layers.length - 1];
       if (data.inputs !== layers[0]) throw new Error(`${data.name}: ${data.inputs} inputs per sample, but the model takes ${layers[0]}`);
       if (data.classes > classes) throw new Error(`${data.name}: ${data.classes} classes, but the model has ${classes} outputs`);
-      const bytes = await this.infer(data.x, data, data.size, 'evaluate');
+      const bytes = await this.infer(data.x, data, data.size, 'evaluate', run);
       const results = new DataView(bytes, 0, data.size * 8);
       const predicted = new Uint32Array(data.size);
       let lossSum = 0;
@@ -488,11 +551,12 @@ export class GpuTrainer implements Trainer {
     });
   }
 
-  predict(x: Float32Array, n: number): Promise<Float32Array> {
+  /** Class probabilities of run `run`'s model. */
+  predict(x: Float32Array, n: number, run = 0): Promise<Float32Array> {
     return this.exclusive(async () => {
       const { layers } = this.options.params.spec;
       if (x.length < n * layers[0]) throw new Error(`predict: x holds ${x.length} values, fewer than ${n} samples x ${layers[0]} inputs`);
-      const bytes = await this.infer(x, null, n, 'predict');
+      const bytes = await this.infer(x, null, n, 'predict', run);
       return new Float32Array(bytes, 0, n * layers[layers.length - 1]).slice();
     });
   }
@@ -502,8 +566,9 @@ export class GpuTrainer implements Trainer {
    * else the softmax probabilities, read back in sample order. The train and test sets use their resident
    * buffers; other data is uploaded into buffers that live for this call only.
    */
-  private async infer(x: Float32Array, labelled: Dataset | null, n: number, what: string): Promise<ArrayBuffer> {
+  private async infer(x: Float32Array, labelled: Dataset | null, n: number, what: string, run: number): Promise<ArrayBuffer> {
     const { plan, options, b } = this;
+    const params = this.paramsBinding(run);
     const { layers } = options.params.spec;
     const last = layers.length - 2;
     const classes = layers[last + 1];
@@ -515,7 +580,7 @@ export class GpuTrainer implements Trainer {
       const loss = this.profile.constants.LOSS_WORKGROUP;
       const parts = chunks(n, data.segment, plan.inferChunk).map((c) => {
         const input = chunkBinding(data.x, c, layers[0]);
-        const forward = addForward(builder, b, options.params.spec, plan.params, input, c.count, `${what} chunk ${c.start}`);
+        const forward = addForward(builder, b, params, options.params.spec, plan.params, input, c.count, `${what} chunk ${c.start}`);
         const tail = labelled
           ? builder.add('softmaxCrossEntropy', `${what} loss ${c.start}`, [b.results, b.dZ[last], b.z[last], chunkBinding(data.y, c, 1), lossSizes(c.count, classes, 1)], grid1d(c.count, loss))
           : builder.add('softmax', `${what} softmax ${c.start}`, [b.probs, b.z[last], lossSizes(c.count, classes, 0)], grid1d(c.count, loss));
@@ -537,18 +602,34 @@ export class GpuTrainer implements Trainer {
     }
   }
 
-  getParams(): Promise<MlpParams> {
+  /** A copy of run `run`'s current parameters. */
+  getParams(run = 0): Promise<MlpParams> {
     return this.exclusive(async () => {
+      const P = this.plan.params.count;
       const encoder = this.ctx.device.createCommandEncoder({ label: 'get params' });
-      const bytes = await this.readback(encoder, 'getParams', [[this.b.params, this.plan.params.count * 4]]);
-      this.hostParams = this.unpack(new Float32Array(bytes, 0, this.plan.params.count));
-      this.hostEpochs = this.epochs;
-      return copyParams(this.hostParams);
+      const bytes = await this.readback(encoder, 'getParams', [[this.b.params, P * 4, this.runIndex(run) * this.b.modelStride * 4]]);
+      if (this.hostEpochs !== this.epochs) {
+        // Only this run was read: the others' host copies are older, so they are not a checkpoint.
+        return this.unpack(new Float32Array(bytes, 0, P));
+      }
+      this.hostParams[run] = this.unpack(new Float32Array(bytes, 0, P));
+      return copyParams(this.hostParams[run]);
     });
   }
 
-  checkpoint(): Checkpoint {
-    return { epochsDone: this.hostEpochs, params: copyParams(this.hostParams) };
+  checkpoint(run = 0): Checkpoint {
+    return { epochsDone: this.hostEpochs, params: copyParams(this.hostParams[this.runIndex(run)]) };
+  }
+
+  /** `run`, checked. */
+  private runIndex(run: number): number {
+    if (!Number.isInteger(run) || run < 0 || run >= this.runs.length) throw new RangeError(`GpuTrainer: run ${run} does not exist (runs 0..${this.runs.length - 1})`);
+    return run;
+  }
+
+  /** Run `run`'s packed parameters as a binding (offsets are multiples of the storage offset alignment). */
+  private paramsBinding(run: number): GPUBufferBinding {
+    return { buffer: this.b.params, offset: this.runIndex(run) * this.b.modelStride * 4, size: this.plan.params.count * 4 };
   }
 
   /** Destroys every buffer of the trainer (not the device: the caller owns the GpuContext). */
@@ -656,7 +737,7 @@ function describeFused(variant: FusedVariant): string {
  * (a PlanError naming the limit when it does not fit), or `auto` when it fits and an epoch's work is at
  * most fusedMaxEpochWork.
  */
-function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings): { plan: FusedPlan; variant: FusedVariant } | null {
+function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings, runs: number): { plan: FusedPlan; variant: FusedVariant } | null {
   if (settings.path === 'general') return null;
   const { spec } = options.params;
   const testSize = options.test?.size ?? 0;
@@ -669,7 +750,7 @@ function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan
     if (fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings) !== null) return null;
     if (fusedEpochWork(spec, plan.trainSize, testSize) > settings.fusedMaxEpochWork) return null;
   }
-  return { plan: planFused(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings), variant };
+  return { plan: planFused(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings, runs), variant };
 }
 
 /** Every buffer a trainer holds. Shapes in samples: C = plan.capacity, Ct = plan.trainChunk. */
@@ -688,8 +769,11 @@ interface TrainerBuffers {
   /** Per-sample (loss, argmax) (C); probabilities (C, classes). */
   results: GPUBuffer;
   probs: GPUBuffer;
-  /** EpochStats (history capacity: readbackEvery, or the fused chunk). */
+  /** EpochStats (history capacity: readbackEvery, or the fused chunk, per run). */
   history: GPUBuffer;
+  /** Words from one run's model to the next's, and records from one run's history to the next's. */
+  modelStride: number;
+  historyStride: number;
   general: GeneralBuffers | null;
   fused: FusedBuffers | null;
 }
@@ -719,26 +803,35 @@ interface GeneralBuffers {
 interface FusedBuffers {
   /** Train x, train y, test x, test y (fusedDataLayout), x as float32 bits. */
   data: GPUBuffer;
-  /** Adam's bias corrections (1 - b1^t, 1 - b2^t) per step of a chunk (16 bytes for the others). */
+  /** Adam's bias corrections (1 - b1^t, 1 - b2^t) per run, per step of a chunk (16 bytes for the others). */
   corrections: GPUBuffer;
+  /** Entries from one run's corrections to the next's. */
+  correctionStride: number;
   /** FusedDispatch records, one per dispatch of a chunk, `recordStride` apart (read at dynamic offsets). */
   records: GPUBuffer;
   recordStride: number;
   recordBindGroup: GPUBindGroup;
   /** FusedSizes. */
   sizes: GPUBuffer;
+  /** FusedRun per run (MAX_FUSED_RUNS records). */
+  runs: GPUBuffer;
 }
 
-function makeBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings, fused: FusedPlan | null): TrainerBuffers {
+function makeBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings, fused: FusedPlan | null, runs: readonly RunSettings[]): TrainerBuffers {
   const { layers } = options.params.spec;
   const S = GPUBufferUsage.STORAGE;
   const P = plan.params.count;
   const C = plan.capacity;
-  const packed = new Float32Array(fused ? 2 * P + fused.stateWords : P);
-  for (let l = 0; l < layerCount(options.params.spec); l++) {
-    packed.set(options.params.weights[l], plan.params.weightOffsets[l]);
-    packed.set(options.params.biases[l], plan.params.biasOffsets[l]);
-  }
+  // Each run's model starts on a storage offset boundary, so that evaluate() can bind it alone.
+  const modelStride = fused ? roundUp(2 * P + fused.stateWords, ctx.device.limits.minStorageBufferOffsetAlignment / 4) : P;
+  const historyStride = fused ? fused.chunkEpochs : settings.readbackEvery;
+  const packed = new Float32Array(fused ? (runs.length - 1) * modelStride + 2 * P + fused.stateWords : P);
+  runs.forEach(({ params }, r) => {
+    for (let l = 0; l < layerCount(params.spec); l++) {
+      packed.set(params.weights[l], r * modelStride + plan.params.weightOffsets[l]);
+      packed.set(params.biases[l], r * modelStride + plan.params.biasOffsets[l]);
+    }
+  });
   const { train, test } = options;
   return {
     train: uploadDataset(owner, 'train', train.x, train.y, train.size, train.inputs, plan.trainSegment),
@@ -749,9 +842,11 @@ function makeBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOption
     dZ: layers.slice(1).map((w, l) => owner.create(`dZ[${l}]`, C * w * 4, S)),
     results: owner.create('sample results', C * 8, S | GPUBufferUsage.COPY_SRC),
     probs: owner.create('probabilities', C * layers[layers.length - 1] * 4, S | GPUBufferUsage.COPY_SRC),
-    history: owner.create('history', (fused ? fused.chunkEpochs : settings.readbackEvery) * 16, S | GPUBufferUsage.COPY_SRC),
+    history: owner.create('history', runs.length * historyStride * 16, S | GPUBufferUsage.COPY_SRC),
+    modelStride,
+    historyStride,
     general: fused ? null : makeGeneralBuffers(ctx, owner, options, plan, settings),
-    fused: fused ? makeFusedBuffers(ctx, owner, options, plan, fused) : null,
+    fused: fused ? makeFusedBuffers(ctx, owner, options, plan, fused, runs, modelStride) : null,
   };
 }
 
@@ -783,7 +878,7 @@ function makeGeneralBuffers(ctx: GpuContext, owner: BufferOwner, options: Traine
   };
 }
 
-function makeFusedBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, fused: FusedPlan): FusedBuffers {
+function makeFusedBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerOptions, plan: TrainingPlan, fused: FusedPlan, runs: readonly RunSettings[], modelStride: number): FusedBuffers {
   const { device } = ctx;
   const { train, test } = options;
   const testSize = test?.size ?? 0;
@@ -811,29 +906,36 @@ function makeFusedBuffers(ctx: GpuContext, owner: BufferOwner, options: TrainerO
     .u32(layout.trainY)
     .u32(layout.testX)
     .u32(layout.testY)
-    .u32(options.shuffleSeed >>> 0)
     .align16();
-  optimizerRecord(sizes, plan, options).align16();
   for (let l = 0; l < MAX_FUSED_LAYERS; l++) {
     const layer = fused.layers[l];
     if (layer) sizes.u32(layer.inSize).u32(layer.outSize).u32(layer.wOffset).u32(layer.bOffset).u32(layer.inSlot).u32(layer.zSlot).u32(layer.aSlot).u32(0);
     else for (let k = 0; k < 8; k++) sizes.u32(0);
   }
+  const correctionStride = fused.chunkEpochs * plan.steps;
+  // FusedRun records: the run's OptimizerSizes (44 bytes, padded to 48), then seed and the three bases.
+  const table = new Uint8Array(MAX_FUSED_RUNS * FUSED_RUN_BYTES);
+  runs.forEach((run, r) => {
+    const record = optimizerRecord(new UniformRecord(), plan, run.optimizer).align16();
+    record.u32(run.shuffleSeed >>> 0).u32(r * modelStride).u32(r * fused.chunkEpochs).u32(r * correctionStride);
+    table.set(record.data.subarray(0, FUSED_RUN_BYTES), r * FUSED_RUN_BYTES);
+  });
   const recordStride = roundUp(32, device.limits.minUniformBufferOffsetAlignment);
   const records = owner.create('fused dispatch records', Math.ceil(fused.chunkEpochs / fused.epochsPerDispatch) * recordStride, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   return {
     data: owner.create('fused data', data.byteLength, GPUBufferUsage.STORAGE, data),
-    corrections: owner.create('adam corrections', o.kind === 'adam' ? fused.chunkEpochs * plan.steps * 8 : 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    corrections: owner.create('adam corrections', o.kind === 'adam' ? runs.length * correctionStride * 8 : 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST),
+    correctionStride,
     records,
     recordStride,
     recordBindGroup: device.createBindGroup({ label: `${owner.prefix} fused dispatch records`, layout: KernelLibrary.for(ctx).stepLayout, entries: [{ binding: 0, resource: { buffer: records, offset: 0, size: 32 } }] }),
     sizes: owner.create('fused sizes', sizes.data.byteLength, GPUBufferUsage.UNIFORM, sizes.data),
+    runs: owner.create('fused runs', table.byteLength, GPUBufferUsage.UNIFORM, table),
   };
 }
 
-/** OptimizerSizes (optimizer.wgsl) appended to `record`. */
-function optimizerRecord(record: UniformRecord, plan: TrainingPlan, options: TrainerOptions): UniformRecord {
-  const o = options.optimizer;
+/** OptimizerSizes (optimizer.wgsl) of optimizer `o` appended to `record`. */
+function optimizerRecord(record: UniformRecord, plan: TrainingPlan, o: OptimizerConfig): UniformRecord {
   return record
     .u32(plan.params.count)
     .u32(plan.params.weightCount)
@@ -868,7 +970,7 @@ async function buildFusedProgram(ctx: GpuContext, library: KernelLibrary, option
     SLOT_WORDS: fused.slotWords,
     OPTIMIZER: OPTIMIZER_CODES[options.optimizer.kind],
   });
-  const bindGroup = await ctx.guarded('GpuTrainer: fused bind group', () => library.bindGroup(variant.kernel, `fused ${variant.name}`, [b.params, b.history, f.data, f.corrections, f.sizes]));
+  const bindGroup = await ctx.guarded('GpuTrainer: fused bind group', () => library.bindGroup(variant.kernel, `fused ${variant.name}`, [b.params, b.history, f.data, f.corrections, f.sizes, f.runs]));
   return { plan: fused, variant, pipeline, bindGroup };
 }
 
@@ -893,14 +995,14 @@ function lossSizes(n: number, classes: number, scale: number, blockBase = 0): Un
 }
 
 /** Adds the forward dispatches of every layer over `count` samples of `input`; returns their indices. */
-function addForward(builder: ProgramBuilder, b: TrainerBuffers, spec: MlpSpec, offsets: ParamLayout, input: GPUBuffer | GPUBufferBinding, count: number, label: string): number[] {
+function addForward(builder: ProgramBuilder, b: TrainerBuffers, params: GPUBuffer | GPUBufferBinding, spec: MlpSpec, offsets: ParamLayout, input: GPUBuffer | GPUBufferBinding, count: number, label: string): number[] {
   const { layers, activation } = spec;
   const { forward, constants } = builder.profile;
   const last = layers.length - 2;
   const indices: number[] = [];
   for (let l = 0; l <= last; l++) {
     const sizes = new UniformRecord().u32(count).u32(layers[l]).u32(layers[l + 1]).u32(offsets.weightOffsets[l]).u32(offsets.biasOffsets[l]);
-    const resources = [b.z[l], b.a[l], l === 0 ? input : b.a[l - 1], b.params, sizes];
+    const resources = [b.z[l], b.a[l], l === 0 ? input : b.a[l - 1], params, sizes];
     const workgroups = forwardWorkgroups(forward, count, layers[l + 1], constants);
     indices.push(builder.add(forward, `${label} forward ${l}`, resources, workgroups, { ACTIVATION: ACTIVATION_CODES[l < last ? activation : 'identity'] }));
   }
@@ -918,7 +1020,7 @@ async function buildPrograms(ctx: GpuContext, builder: ProgramBuilder, options: 
   const k = profile.constants;
   const mini = g.batchX !== null;
   const o = options.optimizer;
-  const optimizerSizes = optimizerRecord(new UniformRecord(), plan, options);
+  const optimizerSizes = optimizerRecord(new UniformRecord(), plan, options.optimizer);
   const optimizerCode = { OPTIMIZER: OPTIMIZER_CODES[o.kind] };
   // Every batch in one chunk and one row of partial sums: each layer's gradient is final in one pass, so
   // its update goes with it (matmulGradWeightsUpdate*), after the layer's input gradient.
@@ -946,7 +1048,7 @@ async function buildPrograms(ctx: GpuContext, builder: ProgramBuilder, options: 
         x = chunkBinding(b.train.x, c, inputs);
         y = chunkBinding(b.train.y, c, 1);
       }
-      indices.push(...addForward(builder, b, options.params.spec, plan.params, x, c.count, label));
+      indices.push(...addForward(builder, b, b.params, options.params.spec, plan.params, x, c.count, label));
       // Chunks of a split batch start on statistics blocks and rows of partial sums (plan.trainChunk).
       const loss = lossSizes(c.count, classes, 1 / batchSize, c.start / STATS_BLOCK);
       indices.push(builder.add('softmaxCrossEntropyStats', `${label} loss`, [g.trainStats, b.dZ[last], b.z[last], y, loss], [Math.ceil(c.count / STATS_BLOCK)]));
@@ -992,7 +1094,7 @@ async function buildPrograms(ctx: GpuContext, builder: ProgramBuilder, options: 
     for (const c of chunks(testSize, b.test.segment, plan.testChunk)) {
       const label = `test chunk ${c.start}`;
       const y = chunkBinding(b.test.y, c, 1);
-      test.push(...addForward(builder, b, options.params.spec, plan.params, chunkBinding(b.test.x, c, inputs), c.count, label));
+      test.push(...addForward(builder, b, b.params, options.params.spec, plan.params, chunkBinding(b.test.x, c, inputs), c.count, label));
       test.push(builder.add('softmaxCrossEntropyStats', `${label} loss`, [g.testStats, b.dZ[last], b.z[last], y, lossSizes(c.count, classes, 1, c.start / STATS_BLOCK)], [Math.ceil(c.count / STATS_BLOCK)]));
     }
   }

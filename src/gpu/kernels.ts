@@ -122,9 +122,9 @@ export const KERNELS = {
   noop: { module: 'noop', bindings: [], step: false, constants: ['NOOP_WORKGROUP'] },
   // The fused trainer: model (params, grads, state), history, data, Adam corrections, sizes; its dispatch
   // record at group 1 (in the step record's place).
-  fusedTrainSerial: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
-  fusedTrainWorkgroup: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
-  fusedTrainSubgroup: { module: 'fusedSubgroup', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainSerial: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U], [5, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainWorkgroup: { module: 'fused', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U], [5, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
+  fusedTrainSubgroup: { module: 'fusedSubgroup', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U], [5, U]], step: true, constants: ['ACTIVATION', 'MODEL_COPIES', 'PARAM_WORDS', 'STATE_WORDS', 'SLOT_WORDS', 'OPTIMIZER', 'FUSED_WORKGROUP'] },
 } as const satisfies Record<string, KernelInfo>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -422,7 +422,7 @@ export interface FusedPlan {
  * exceeds. Epochs per dispatch: the setting, or as many as FUSED_DISPATCH_WORK allows; never more than
  * the adapter's loop budget allows (maxLoopIterations).
  */
-export function planFused(spec: MlpSpec, trainSize: number, testSize: number, batchSize: number, kind: OptimizerKind, variant: FusedShape, device: FusedLimits, settings: GpuTrainerSettings): FusedPlan {
+export function planFused(spec: MlpSpec, trainSize: number, testSize: number, batchSize: number, kind: OptimizerKind, variant: FusedShape, device: FusedLimits, settings: GpuTrainerSettings, runs = 1): FusedPlan {
   const { lanes } = variant;
   const reason = fusedIneligibility(spec, trainSize, testSize, batchSize, kind, variant, device, settings);
   if (reason) throw new PlanError(`the fused path cannot run this model here: ${reason}`);
@@ -434,8 +434,8 @@ export function planFused(spec: MlpSpec, trainSize: number, testSize: number, ba
     const loops = fusedLoopIterations(spec, trainSize, testSize, batchSize, stateArrays(kind) * parameterCount(spec), variant.name, lanes);
     epochsPerDispatch = Math.min(epochsPerDispatch, Math.floor((device.maxLoopIterations * LOOP_BUDGET_MARGIN - loops.perDispatch) / loops.perEpoch));
   }
-  // Adam's table of bias corrections holds the chunk's steps.
-  const tableEpochs = kind === 'adam' ? Math.max(1, Math.floor(FUSED_MAX_TABLE_STEPS / steps)) : Infinity;
+  // Adam's table of bias corrections holds the chunk's steps of every run.
+  const tableEpochs = kind === 'adam' ? Math.max(1, Math.floor(FUSED_MAX_TABLE_STEPS / (steps * runs))) : Infinity;
   const { layers, slotWords } = fusedLayers(spec);
   return {
     layers,

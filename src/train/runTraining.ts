@@ -89,7 +89,8 @@ export interface TrainingRecordFields {
   batchSize: number;
   seed: number;
   standardized: boolean;
-  trainer: Trainer;
+  /** What trained it: its epoch count, backend and device. */
+  trainer: Pick<Trainer, 'epochsDone' | 'backend' | 'deviceName'>;
   /** What else reproduces the data (e.g. noise and dataSeed of a synthetic set). */
   dataRecord?: Record<string, unknown>;
   /** The training record of the model this run continued from. */
@@ -138,8 +139,52 @@ function standardizeSplit(split: DataSplit, s: Standardization | null): DataSpli
   return s ? { train: applyStandardization(split.train, s), test: applyStandardization(split.test, s) } : split;
 }
 
+/** What a run trains on: its model shape, the (standardized) data and the trainer's options. */
+export interface PreparedTraining {
+  spec: MlpSpec;
+  standardization: Standardization | null;
+  /** The split as the trainer sees it (standardized when asked). */
+  data: DataSplit;
+  options: TrainerOptions;
+}
+
+/** Default layers for data: inputs, 12 hidden, classes (at least 2). */
+export function defaultLayers(data: Dataset): number[] {
+  return [data.inputs, 12, Math.max(2, data.classes)];
+}
+
+/** Checks config against the data and sets up a run: shape, standardization, initial parameters. */
+export function prepareTraining(split: DataSplit, config: TrainConfig, init?: Model): PreparedTraining {
+  const { train } = split;
+  const layers = init ? [...init.params.spec.layers] : config.layers ?? defaultLayers(train);
+  const spec: MlpSpec = init ? init.params.spec : { layers, activation: config.activation };
+  validateSpec(spec);
+  const modelName = init ? 'the --init model' : `--layers ${layers.join(',')}`;
+  checkDataFitsModel(split.train, spec, modelName);
+  checkDataFitsModel(split.test, spec, modelName);
+  const standardization = init?.standardization ?? (config.standardize ? fitStandardization(train) : null);
+  const data = standardizeSplit(split, standardization);
+  const initial: MlpParams = init ? init.params : initParams(spec, config.seed);
+  const options: TrainerOptions = {
+    params: initial,
+    train: data.train,
+    test: data.test.size > 0 ? data.test : undefined,
+    optimizer: config.optimizer,
+    batchSize: config.batchSize,
+    shuffleSeed: config.seed,
+    // Continuing a saved model resumes its epoch numbering and shuffling (optimizer moments restart).
+    startEpoch: init ? trainedEpochs(init) : 0,
+  };
+  return { spec, standardization, data, options };
+}
+
+/** Class names of a model trained on `train` with `spec`: the data's, then numbers for extra outputs. */
+export function modelClassNames(train: Dataset, spec: MlpSpec): string[] {
+  return [...train.classNames, ...Array.from({ length: spec.layers[spec.layers.length - 1] - train.classes }, (_, c) => String(train.classes + c))];
+}
+
 /** Standardizes raw grid inputs (points, inputs) in place of a copy. */
-function standardizeInputs(x: Float32Array, s: Standardization | null): Float32Array {
+export function standardizeInputs(x: Float32Array, s: Standardization | null): Float32Array {
   if (!s) return x;
   const d = s.mean.length;
   return x.map((v, i) => (v - s.mean[i % d]) / s.std[i % d]);
@@ -158,26 +203,7 @@ export async function runTraining(
     hooks.onNotice?.(message);
   };
   const { train } = split;
-  const layers = hooks.init ? [...hooks.init.params.spec.layers] : config.layers ?? [train.inputs, 12, Math.max(2, train.classes)];
-  const spec: MlpSpec = hooks.init ? hooks.init.params.spec : { layers, activation: config.activation };
-  validateSpec(spec);
-  const modelName = hooks.init ? 'the --init model' : `--layers ${layers.join(',')}`;
-  checkDataFitsModel(split.train, spec, modelName);
-  checkDataFitsModel(split.test, spec, modelName);
-
-  const standardization = hooks.init?.standardization ?? (config.standardize ? fitStandardization(train) : null);
-  const data = standardizeSplit(split, standardization);
-  const initial: MlpParams = hooks.init ? hooks.init.params : initParams(spec, config.seed);
-  const options: TrainerOptions = {
-    params: initial,
-    train: data.train,
-    test: data.test.size > 0 ? data.test : undefined,
-    optimizer: config.optimizer,
-    batchSize: config.batchSize,
-    shuffleSeed: config.seed,
-    // Continuing a saved model resumes its epoch numbering and shuffling (optimizer moments restart).
-    startEpoch: hooks.init ? trainedEpochs(hooks.init) : 0,
-  };
+  const { spec, standardization, data, options } = prepareTraining(split, config, hooks.init);
   const acquireGpu = hooks.acquireGpu ?? (async () => {
     const { NoGpuError } = await import('../gpu/device.ts');
     throw new NoGpuError('no GPU provider was given');
@@ -207,7 +233,7 @@ export async function runTraining(
     for (const request of boundaryRequests) boundaries.push(await trainer.predict(standardizeInputs(request.inputs, standardization), request.points));
     const model: Model = {
       params,
-      classNames: hooks.init?.classNames ?? [...train.classNames, ...Array.from({ length: spec.layers[spec.layers.length - 1] - train.classes }, (_, c) => String(train.classes + c))],
+      classNames: hooks.init?.classNames ?? modelClassNames(train, spec),
       standardization,
       training: trainingRecord({
         split,
