@@ -12,6 +12,7 @@ import { addDataExportCommand } from './dataExport.ts';
 import { addDevicesCommand } from './devices.ts';
 import { addEvalCommand } from './evaluate.ts';
 import { addGradcheckCommand } from './gradcheck.ts';
+import { addSweepCommand } from './sweep.ts';
 import { addTrainCommand } from './train.ts';
 
 /** Errors whose message is the whole story for the user (no stack trace). */
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   addTrainCommand(program);
+  addSweepCommand(program);
   addEvalCommand(program);
   addGradcheckCommand(program);
   addDataExportCommand(program);

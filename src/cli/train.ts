@@ -16,7 +16,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../train/backend.ts';
 import { DEFAULT_TRAIN_CONFIG, runTraining, trainedEpochs, type TrainConfig } from '../train/runTraining.ts';
 import { writeArtifacts } from './artifacts.ts';
 import { addDataOptions, loadSpecFrom, type DataOptions } from './dataOptions.ts';
-import { nonNegativeInt, nonNegativeNumber, openUnitInterval, positiveInt, positiveNumber } from './options.ts';
+import { addOptimizerSettings, nonNegativeInt, positiveInt, positiveNumber } from './options.ts';
 import { makeProgress } from './progress.ts';
 
 interface TrainOptions extends DataOptions {
@@ -60,16 +60,11 @@ function timestamp(): string {
 export function addTrainCommand(program: Command): void {
   const o = DEFAULT_OPTIMIZER;
   const command = program.command('train').description('train a model and write model.json, metrics, history and figures');
-  addDataOptions(command)
+  addOptimizerSettings(addDataOptions(command))
     .option('--layers <sizes>', 'layer sizes from inputs to classes, e.g. 2,12,5 (default: inputs,12,classes)')
     .addOption(new Option('--activation <name>', 'hidden activation').choices(ACTIVATIONS).default(DEFAULT_TRAIN_CONFIG.activation))
     .addOption(new Option('--optimizer <name>', 'gd (steepest descent; with --batch, mini-batch SGD), momentum or adam').choices(OPTIMIZERS).default(o.kind))
     .option('--lr <rate>', 'learning rate', positiveNumber, o.lr)
-    .option('--momentum <mu>', 'momentum coefficient', openUnitInterval, o.momentum)
-    .option('--beta1 <b>', "Adam's first-moment decay", openUnitInterval, o.beta1)
-    .option('--beta2 <b>', "Adam's second-moment decay", openUnitInterval, o.beta2)
-    .option('--epsilon <e>', "Adam's epsilon", positiveNumber, o.epsilon)
-    .option('--weight-decay <wd>', 'L2 weight decay on weights (not biases)', nonNegativeNumber, o.weightDecay)
     .option('--batch <n>', 'samples per update, shuffled each epoch (default: full batch)', positiveInt)
     .option('--epochs <n>', 'epochs to train (0 writes the initial model)', nonNegativeInt, DEFAULT_TRAIN_CONFIG.epochs)
     .option('--seed <n>', 'seed of the initial parameters and the shuffling', nonNegativeInt, DEFAULT_TRAIN_CONFIG.seed)

@@ -16,7 +16,7 @@ export {
   type Rgb,
 } from './colors.ts';
 export { escapeXml, formatTick, logTicks, niceStep, niceTicks, num, type Ticks } from './svg.ts';
-export { accuracyCurveSvg, decimateSeries, lossCurveSvg, type AccuracyCurveOptions, type LossCurveOptions } from './lossCurve.ts';
+export { accuracyCurveSvg, decimateSeries, lossCurveSvg, sweepCurvesSvg, type AccuracyCurveOptions, type LossCurveOptions, type SweepCurve, type SweepCurvesOptions } from './lossCurve.ts';
 export { confusionMatrixSvg, type ConfusionMatrixOptions } from './confusionMatrix.ts';
 export {
   boundaryGrid,

@@ -82,6 +82,51 @@ export function accuracyCurveSvg(history: readonly EpochRecord[], options: Accur
   });
 }
 
+/** One run of a sweep, as sweepCurvesSvg draws it. */
+export interface SweepCurve {
+  history: readonly EpochRecord[];
+  /** Runs of one group (a configuration over seeds) share a colour and one legend entry. */
+  group: string;
+}
+
+export interface SweepCurvesOptions {
+  width?: number;
+  height?: number;
+  title?: string;
+  /** Logarithmic loss axis (default true: runs of a sweep span decades). */
+  logScale?: boolean;
+  maxPoints?: number;
+}
+
+/**
+ * Every run's loss by epoch in one chart: train solid, test dashed, one colour per group (its seeds
+ * share it), so that unstable learning rates and overfitting show at a glance. Runs are drawn as given;
+ * pass diverged runs or not as the caller decides (their NaN epochs are gaps either way).
+ */
+export function sweepCurvesSvg(curves: readonly SweepCurve[], options: SweepCurvesOptions = {}): string {
+  const groups = [...new Set(curves.map((c) => c.group))];
+  const series: SeriesSpec[] = [];
+  const named = new Set<string>();
+  for (const curve of curves) {
+    const color = categoricalColor(groups.indexOf(curve.group));
+    const xs = curve.history.map((r) => r.epoch);
+    const first = !named.has(curve.group);
+    named.add(curve.group);
+    series.push({ label: curve.group, legend: first, color, dashed: false, axis: 'left', x: xs, y: curve.history.map((r) => r.trainLoss) });
+    series.push({ label: `${curve.group} (test)`, legend: false, color, dashed: true, axis: 'left', x: xs, y: curve.history.map((r) => r.testLoss) });
+  }
+  const log = options.logScale ?? true;
+  return lineChart({
+    width: options.width ?? 900,
+    height: options.height ?? 520,
+    title: options.title ?? 'Loss of every run (solid: train, dashed: test)',
+    xLabel: 'epoch',
+    left: { label: log ? 'mean cross-entropy (log scale)' : 'mean cross-entropy', kind: log ? 'log' : 'linear' },
+    series,
+    maxPoints: options.maxPoints ?? 500,
+  });
+}
+
 /**
  * Min/max decimation of a series to at most `maxPoints` finite points (at least 2). Up to maxPoints
  * points are returned unchanged. Longer series are cut into maxPoints/2 equal index buckets and each
@@ -147,6 +192,8 @@ export function decimateSeries(x: ArrayLike<number>, y: ArrayLike<number>, maxPo
 
 interface SeriesSpec {
   label: string;
+  /** Shown in the legend (default true). */
+  legend?: boolean;
   color: string;
   dashed: boolean;
   axis: 'left' | 'right';
@@ -259,7 +306,7 @@ function lineChart(spec: ChartSpec): string {
 
   // Layout.
   const titleH = 34;
-  const legendItems = drawn.map((s) => ({ s, w: 26 + 6 + textWidth(s.label, FONT) + 18 }));
+  const legendItems = drawn.filter((s) => s.legend !== false).map((s) => ({ s, w: 26 + 6 + textWidth(s.label, FONT) + 18 }));
   const labelW = (a: 'left' | 'right') => Math.max(0, ...yInfo.get(a)!.labels.map((l) => textWidth(l, FONT)));
   const left = Math.ceil(22 + 8 + labelW('left') + 8);
   const right = spec.right ? Math.ceil(22 + 8 + labelW('right') + 8) : 24;
