@@ -4,30 +4,14 @@ enable subgroups;
 // step.wgsl, shuffle.wgsl, activation.wgsl and optimizer.wgsl; `enable` has to open the module). Needs
 // the 'subgroups' feature. FUSED_WORKGROUP is the adapter's smallest subgroup size, so the workgroup is
 // one subgroup; MODEL_COPIES = FUSED_WORKGROUP, so every lane keeps its own copy of the parameters,
-// gradients and optimizer state. Lane t takes one sample of each tile into its own scratch; each
-// gradient's terms over the tile are summed by subgroupAdd, which hands every lane the same sum, and every
-// lane adds it to its own copy and updates its own copy identically. No invocation ever reads what
-// another wrote to workgroup memory, so there is no barrier at all (CPU-emulated adapters then run the
-// workgroup as one plain SIMD loop, without coroutines). subgroupAdd sums in an order the hardware fixes:
-// bitwise repeatable on one adapter, not bitwise equal to the other versions.
-
-/** Adds the tile's terms of every gradient (0 from lanes without a sample), summed across lanes, to lane t's copy. */
-fn accumulateSubgroup(t: u32, live: bool) {
-  for (var l = 0u; l < fusedSizes.layerCount; l++) {
-    let layer = fusedSizes.layers[l];
-    var g = modelAt(layer.wOffset, t);
-    for (var o = 0u; o < layer.outSize; o++) {
-      let dz = select(0.0, fusedScratch[slotAt(layer.zSlot + o, t)], live);
-      var x = slotAt(layer.inSlot, t);
-      for (var i = 0u; i < layer.inSize; i++) {
-        fusedGrads[g] += subgroupAdd(dz * select(0.0, fusedScratch[x], live));
-        g += MODEL_COPIES;
-        x += FUSED_WORKGROUP;
-      }
-      fusedGrads[modelAt(layer.bOffset + o, t)] += subgroupAdd(dz);
-    }
-  }
-}
+// gradients and optimizer state. Lane t takes samples t, t + FUSED_WORKGROUP, ... of each batch into its
+// own scratch and adds their gradient terms, in that order, to its own copy of the gradients (and their
+// losses to its own sums); after the batch, subgroupAdd sums each gradient across the lanes, which hands
+// every lane the same total, and every lane updates its own copy identically. So there is one subgroup
+// operation per parameter per batch, not per tile of samples, and no invocation ever reads what another
+// wrote to workgroup memory: no barrier at all (CPU-emulated adapters then run the workgroup as one plain
+// SIMD loop, without coroutines). The sums' order (per lane, then across lanes in the order the hardware
+// fixes) is bitwise repeatable on one adapter, not bitwise equal to the other versions'.
 
 @compute @workgroup_size(FUSED_WORKGROUP)
 fn fusedTrainSubgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
@@ -46,21 +30,37 @@ fn fusedTrainSubgroup(@builtin(local_invocation_index) t: u32, @builtin(workgrou
           fusedGrads[modelAt(p, t)] = 0.0;
         }
       }
+      // This lane's share of the pass: its losses, in blocks of FUSED_LOSS_BLOCK samples, as the serial version sums them.
+      var laneLoss = 0.0;
+      var laneBlock = 0.0;
+      var laneCorrect = 0u;
+      var j = 0u;
+      // The loop's bound is the same for every lane (the subgroupAdds below need uniform control flow).
       for (var first = 0u; first < n; first += FUSED_WORKGROUP) {
-        let live = t < min(FUSED_WORKGROUP, n - first);
-        var r = SampleLoss(0.0, 0u);
-        if (live) {
-          r = processSample(t, k, first + t, n, epoch);
-        }
-        addBlock(&totals, training, subgroupAdd(r.loss), subgroupAdd(r.correct));
-        if (training) {
-          accumulateSubgroup(t, live);
+        if (first + t < n) {
+          let r = processSample(t, k, first + t, n, epoch);
+          if (training) {
+            accumulateAll(t);
+          }
+          laneBlock += r.loss;
+          laneCorrect += r.correct;
+          j++;
+          if (j % FUSED_LOSS_BLOCK == 0u) {
+            laneLoss += laneBlock;
+            laneBlock = 0.0;
+          }
         }
       }
-      if (training && job.gradientsOnly == 0u) {
+      addBlock(&totals, training, subgroupAdd(laneLoss + laneBlock), subgroupAdd(laneCorrect));
+      if (training) {
         let stepEntry = job.stepBase + e * fusedSizes.steps + k;
         for (var p = 0u; p < count; p++) {
-          updateParam(p, t, fusedGrads[modelAt(p, t)], stepEntry);
+          let g = subgroupAdd(fusedGrads[modelAt(p, t)]);
+          if (job.gradientsOnly == 0u) {
+            updateParam(p, t, g, stepEntry);
+          } else {
+            fusedGrads[modelAt(p, t)] = g;
+          }
         }
       }
     }
