@@ -21,5 +21,18 @@ export { createTrainer, type BackendChoice, type TrainerHandle } from './train/b
 export { trainFor } from './train/loop.ts';
 export { DEFAULT_TRAIN_CONFIG, runTraining, type TrainConfig, type TrainingResult } from './train/runTraining.ts';
 export { gradientCheck, type GradCheckResult } from './train/gradcheck.ts';
+export {
+  expandSweep,
+  RANK_METRICS,
+  runSweep,
+  type RankMetric,
+  type SweepGrid,
+  type SweepGroupSummary,
+  type SweepHooks,
+  type SweepProgress,
+  type SweepResult,
+  type SweepRun,
+  type SweepRunResult,
+} from './train/sweep.ts';
 export type { EpochRecord, Evaluation } from './train/metrics.ts';
 export { VERSION } from './version.ts';
