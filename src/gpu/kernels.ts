@@ -174,8 +174,9 @@ export function defaultProfile(ctx: GpuContext): KernelProfile {
  * picks the one training uses. `lanes`: invocations of the one workgroup (FUSED_WORKGROUP).
  *   serial     one invocation, no barriers: every sample in turn.
  *   workgroup  `lanes` invocations, one sample each per tile; two barriers per tile, one per update.
- *   subgroup   one subgroup (lanes = the adapter's smallest subgroup size), a copy of the model per lane;
- *              gradients summed across the tile by subgroupAdd; no barrier. Needs 'subgroups'.
+ *   subgroup   one subgroup (lanes = the adapter's smallest subgroup size), a copy of the model per lane,
+ *              four samples per lane as vec4 components; each lane sums its samples' gradient terms, then
+ *              subgroupAdd across the lanes once per batch; no barrier. Needs 'subgroups'.
  */
 export const FUSED_VARIANT_NAMES = ['serial', 'workgroup', 'subgroup'] as const;
 export type FusedVariantName = (typeof FUSED_VARIANT_NAMES)[number];
@@ -189,6 +190,11 @@ export interface FusedVariant {
 /** Copies of the model in workgroup memory (MODEL_COPIES): one per lane for the subgroup version. */
 export function modelCopies(variant: { name: FusedVariantName; lanes: number }): number {
   return variant.name === 'subgroup' ? variant.lanes : 1;
+}
+
+/** Samples one lane carries at once (the subgroup version's vec4 components; shaders/fusedSubgroup.wgsl). */
+export function samplesPerLane(name: FusedVariantName): number {
+  return name === 'subgroup' ? 4 : 1;
 }
 
 /** Invocations of the workgroup version on a GPU (two warps or one wavefront of samples per tile). */

@@ -6,7 +6,7 @@
 
 import type { OptimizerKind } from '../cpu/optimizer.ts';
 import { layerCount, parameterCount, type MlpSpec } from '../model/mlp.ts';
-import { MAX_WORKGROUPS_PER_DIMENSION, modelCopies, STATS_BLOCK, type FusedVariantName } from './kernels.ts';
+import { MAX_WORKGROUPS_PER_DIMENSION, modelCopies, samplesPerLane, STATS_BLOCK, type FusedVariantName } from './kernels.ts';
 
 /** The two ways of running a training step: see src/gpu/gpuTrainer.ts. */
 export const GPU_PATHS = ['fused', 'general'] as const;
@@ -295,7 +295,7 @@ export function fusedLayers(spec: MlpSpec): { layers: FusedLayer[]; slotWords: n
 export function fusedWorkgroupBytes(spec: MlpSpec, kind: OptimizerKind, variant: FusedShape): number {
   const P = parameterCount(spec);
   const copies = modelCopies(variant);
-  return 4 * (2 * P * copies + Math.max(1, stateArrays(kind) * P * copies) + fusedLayers(spec).slotWords * variant.lanes + 2 * variant.lanes);
+  return 4 * (2 * P * copies + Math.max(1, stateArrays(kind) * P * copies) + fusedLayers(spec).slotWords * variant.lanes * samplesPerLane(variant.name) + 2 * variant.lanes);
 }
 
 /** Multiply-adds of one fused epoch, roughly: forward, backward and gradient per train sample, forward per test sample. */
@@ -352,7 +352,7 @@ export function fusedLoopIterations(spec: MlpSpec, trainSize: number, testSize: 
     perEpoch += steps * (P + 1 + (P + 1) + 1) + trainSize * (sample(true) + accumulate + 1) + shuffle(trainSize);
     perEpoch += testSize + 1 + testSize * sample(false);
   } else {
-    const tiles = (n: number) => Math.ceil(n / lanes);
+    const tiles = (n: number) => Math.ceil(n / (lanes * samplesPerLane(variant)));
     const trainTiles = steps * (tiles(batchSize) + 1);
     perEpoch += steps * (2 * owned(P)) + trainTiles * (sample(true) + 1) + shuffle(Math.min(trainSize, trainTiles));
     // Per tile, the gradient terms: by their owners (workgroup: a layer scan and the tile's samples per

@@ -116,11 +116,11 @@ describe('the fused path (planFused)', () => {
     ]);
   });
 
-  it('counts the workgroup memory of each version: the model (per lane for subgroup), the scratch per lane', () => {
+  it('counts the workgroup memory of each version: the model (per lane for subgroup), the scratch per lane (four samples a lane for subgroup)', () => {
     // 2-12-5: P = 101, 31 slots a sample.
     expect(fusedWorkgroupBytes(spec, 'gd', serial)).toBe(4 * (2 * 101 + 1 + 31 + 2));
     expect(fusedWorkgroupBytes(spec, 'adam', workgroup)).toBe(4 * (2 * 101 + 2 * 101 + 31 * 64 + 2 * 64));
-    expect(fusedWorkgroupBytes(spec, 'momentum', subgroup)).toBe(4 * (4 * (2 * 101) + 4 * 101 + 31 * 4 + 2 * 4));
+    expect(fusedWorkgroupBytes(spec, 'momentum', subgroup)).toBe(4 * (4 * (2 * 101) + 4 * 101 + 31 * 4 * 4 + 2 * 4));
   });
 
   it('fits the assignment in one dispatch of 1000 epochs and one submission', () => {
