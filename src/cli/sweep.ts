@@ -186,7 +186,8 @@ async function sweepCommand(opts: SweepOptions): Promise<void> {
     const grid2d = split.train.inputs === 2 ? boundaryGrid(split.train, 200) : null;
     const single = await bestAsTrainingResult(result, bestIndex, split, grid2d);
     written.push(...writeArtifacts(path.join(outDir, 'best'), single, split, grid2d));
-    log(`best: run ${bestIndex + 1} (${best.run.label}), ${best.run.layers.join('-')} (${parameterCount(best.model.params.spec)} parameters): test accuracy ${pct(best.test.accuracy)}, test cross-entropy ${fmt(best.test.loss)} -> ${path.join(outDir, 'best', 'model.json')}`);
+    const scored = best.test.size > 0 ? { name: 'test', e: best.test } : { name: 'train', e: best.train };
+    log(`best: run ${bestIndex + 1} (${best.run.label}), ${best.run.layers.join('-')} (${parameterCount(best.model.params.spec)} parameters): ${scored.name} accuracy ${pct(scored.e.accuracy)}, ${scored.name} cross-entropy ${fmt(scored.e.loss)} -> ${path.join(outDir, 'best', 'model.json')}`);
   }
   log(`wrote ${written.length} files to ${outDir}`);
 }
