@@ -145,8 +145,8 @@ struct StatsSizes {
 
 // Workgroup b sums the loss and the right predictions of samples [b*BLOCK, (b+1)*BLOCK) into entry
 // step.statsBase + blockBase + b. Invocation t takes samples b*BLOCK + t + j*STATS_WORKGROUP for j in
-// increasing order. Dispatch (ceil(n / BLOCK)). Twin: the lossSum and correct of forwardBackward
-// (src/cpu/network.ts), summed per block.
+// increasing order. Dispatch (ceil(n / BLOCK)). Twin: accumulateLossStats (src/cpu/softmaxCrossEntropy.ts),
+// bit for bit.
 @compute @workgroup_size(STATS_WORKGROUP)
 fn accumulateLossStats(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
   let sizes = statsSizes;
@@ -245,7 +245,8 @@ fn sumEntries(t: u32, train: bool) -> LossStats {
   return LossStats(partialLoss[0], partialCorrect[0]);
 }
 
-// One workgroup: history[step.historySlot] = sums of the epoch's train and test statistics.
+// One workgroup: history[step.historySlot] = sums of the epoch's train and test statistics. Twin:
+// sumLossStats (src/cpu/softmaxCrossEntropy.ts), bit for bit.
 @compute @workgroup_size(STATS_WORKGROUP)
 fn recordEpoch(@builtin(local_invocation_index) t: u32) {
   let train = sumEntries(t, true);

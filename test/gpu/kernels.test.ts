@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activationBackward, activationForward } from '../../src/cpu/activation.ts';
 import { matmulBiasActForward, matmulGradInput, matmulGradWeights } from '../../src/cpu/matmul.ts';
 import { adamUpdate, momentumUpdate, sgdUpdate, type OptimizerKind } from '../../src/cpu/optimizer.ts';
-import { softmax, softmaxCrossEntropy } from '../../src/cpu/softmaxCrossEntropy.ts';
+import { accumulateLossStats, softmax, softmaxCrossEntropy, sumLossStats, type LossStats } from '../../src/cpu/softmaxCrossEntropy.ts';
 import { UniformRecord } from '../../src/gpu/buffers.ts';
 import { GpuValidationError, type GpuContext } from '../../src/gpu/device.ts';
 import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsUpdateWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, OPTIMIZER_CODES, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
@@ -469,11 +469,15 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
       let refLoss = 0;
       let refCorrect = 0;
       let statsOut: Uint32Array = stats;
+      const shape = { workgroup: constants.STATS_WORKGROUP, perInvocation: constants.STATS_PER_INVOCATION };
+      const twinEntries: LossStats[] = [];
       for (let k = 0; k < steps; k++) {
         const n = Math.min(batchSize, trainSize - k * batchSize);
         const { results, y, lossSum, correct } = sampleResults(n, classes, 100 + k);
         refLoss += lossSum;
         refCorrect += correct;
+        const twin = accumulateLossStats(...lossesOf(results), y, n, shape);
+        twinEntries.push(...twin, ...Array.from({ length: blocksPerBatch - twin.length }, () => ({ lossSum: NaN, correct: 0 })));
         const [out] = await runKernel(ctx, 'accumulateLossStats', {
           bindings: [statsOut, results, y, new UniformRecord().u32(n).u32(0)],
           workgroups: [Math.ceil(n / STATS_BLOCK)],
@@ -501,6 +505,16 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
       const r = record as Uint32Array;
       const f = new Float32Array(r.buffer);
       expect(r[0], 'slot 0 untouched').toBe(0xffffffff);
+      // The CPU twins, bit for bit: every block entry, then the epoch's sums.
+      const gpuEntries = new Float32Array(statsOut.buffer);
+      twinEntries.forEach((entry, e) => {
+        if (Number.isNaN(entry.lossSum)) return; // blocks past a smaller last batch: never written
+        expect([gpuEntries[2 * e], statsOut[2 * e + 1]], `train entry ${e}`).toEqual([entry.lossSum, entry.correct]);
+      });
+      const testTwin = accumulateLossStats(...lossesOf(testSet.results), testSet.y, testSize, shape);
+      const trainSum = sumLossStats(twinEntries, shape, { trainSize, batchSize, blocksPerBatch, steps });
+      const testSum = sumLossStats(testTwin, shape, null);
+      expect([f[4], r[5], f[6], r[7]], 'the epoch record').toEqual([trainSum.lossSum, trainSum.correct, testSum.lossSum, testSum.correct]);
       // Positive terms: the float32 tree sums are within (log2 256 + 4 + entries) u of the float64 sum.
       expectClose('train loss sum', [f[4]], [refLoss], 0, 1e-5);
       expect(r[5], 'train correct').toBe(refCorrect);
@@ -619,6 +633,13 @@ function absProducts(dZ: Float32Array, W: Float32Array, n: number, outSize: numb
     }
   }
   return sums;
+}
+
+/** The losses and predictions of interleaved per-sample results. */
+function lossesOf(results: Uint32Array): [Float32Array, Uint32Array] {
+  const f = new Float32Array(results.buffer);
+  const n = results.length / 2;
+  return [Float32Array.from({ length: n }, (_, s) => f[2 * s]), Uint32Array.from({ length: n }, (_, s) => results[2 * s + 1])];
 }
 
 /** Per-sample results (loss, predicted) interleaved as the loss kernel writes them, labels, and their sums. */
