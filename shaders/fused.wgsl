@@ -8,28 +8,27 @@
 // the bias, then the activation), softmaxCrossEntropy's loss and gradient, the input gradient times act'
 // of matmulGradInputActivationBackwardNaive (outputs in increasing order), the weight and bias gradients
 // of matmulGradWeightsNaive (samples of the batch in increasing order, one float32 sum per parameter) and
-// the sgd/momentum/adam steps of optimizer.wgsl. Only the loss sums differ from the general path's
-// (see FUSED_LOSS_BLOCK). The host puts step.wgsl, shuffle.wgsl (shuffledIndex), activation.wgsl
+// the sgd/momentum/adam steps of optimizer.wgsl, per sample. What differs is the order of the sums over
+// samples (a lane's four samples by dot, then lanes in order or by subgroupAdd; the loss sums likewise):
+// float32 rounding, within the tests' tolerances of the twin. The host puts step.wgsl, shuffle.wgsl (shuffledIndex), activation.wgsl
 // (activate, activateDerivative, ACTIVATION) and optimizer.wgsl (OptimizerSizes, the steps, OPTIMIZER)
 // in front of this file.
 //
 // Versions, one line each (src/gpu/kernels.ts FUSED_VARIANT_NAMES; chooseFusedVariant picks the one
 // training uses):
-//   fusedTrainSerial     one invocation does everything, sample after sample: no barrier at all. (serial)
-//   fusedTrainWorkgroup  FUSED_WORKGROUP invocations, one sample each per tile of the batch; then each
+// Every version carries four samples per invocation ("lane"), as the components of vec4s (LANE_SAMPLES):
+//   fusedTrainSerial     one invocation does everything, four samples at a time: no barrier at all. (serial)
+//   fusedTrainWorkgroup  FUSED_WORKGROUP invocations, four samples each per tile of the batch; then each
 //                        invocation adds the tile's terms to the gradients it owns (p % FUSED_WORKGROUP),
-//                        in sample order; two barriers per tile, one per update. (workgroup)
-//   fusedTrainSubgroup   in fusedSubgroup.wgsl: one subgroup, one sample per invocation, a copy of the
-//                        model per invocation; gradients summed across the tile by subgroupAdd; no
+//                        lane by lane; two barriers per tile, one per update. (workgroup)
+//   fusedTrainSubgroup   in fusedSubgroup.wgsl: one subgroup, a copy of the model per invocation; each lane
+//                        sums its own samples' terms, subgroupAdd across lanes once per batch; no
 //                        barrier. (subgroup)
-// serial and workgroup sum every gradient over the batch's samples in increasing order, as the twin and
-// the general path's naive kernels do.
 //
-// Per-sample scratch ("slots"): the sample's x (inputs), then per layer l its z slot (out: act'(z) below
-// the last layer, the logits then e^(z - max) in the last; dZ after the backward pass) and, below the last
-// layer, its a (out). Slot j of tile lane t is
-// fusedScratch[j * FUSED_WORKGROUP + t]. FusedLayer.inSlot is where layer l's input starts (x or the a of
-// layer l - 1), zSlot where its z starts.
+// Per-lane scratch ("slots", vec4s: one component per sample): x (inputs), then per layer l its z slot
+// (out: act'(z) below the last layer, the logits then e^(z - max) in the last; dZ after the backward pass)
+// and, below the last layer, its a (out). Slot j of lane t is fusedScratch4[j * FUSED_WORKGROUP + t].
+// FusedLayer.inSlot is where layer l's input starts (x or the a of layer l - 1), zSlot where its z starts.
 //
 // Runs side by side (sweeps): workgroup r trains run r of fusedRuns, on the same data and with the same
 // shape, from its own parameters, with its own optimizer settings and shuffle seed, into its own model,
@@ -48,10 +47,8 @@
 
 // Most layers a fused model has (sizes of FusedSizes.layers).
 const MAX_FUSED_LAYERS: u32 = 8u;
-// Samples per float32 partial sum of the loss in fusedTrainSerial; the workgroup variants use a tile.
-const FUSED_LOSS_BLOCK: u32 = 64u;
 
-// Invocations of the workgroup variants, and lanes of the scratch (1 for fusedTrainSerial).
+// Invocations (lanes) of the workgroup and subgroup versions (1 for fusedTrainSerial).
 override FUSED_WORKGROUP: u32 = 64u;
 // Copies of the parameters, gradients and optimizer state in workgroup memory: 1, shared by every
 // invocation; or one per invocation (the subgroup version), interleaved: parameter p of lane t at
@@ -142,8 +139,7 @@ var<private> run: FusedRun;
 var<workgroup> fusedParams: array<f32, PARAM_WORDS>;
 var<workgroup> fusedGrads: array<f32, PARAM_WORDS>;
 var<workgroup> fusedState: array<f32, STATE_WORDS>;
-var<workgroup> fusedScratch: array<f32, SLOT_WORDS * FUSED_WORKGROUP>;
-// Per tile lane: the sample's loss and whether it was classified right (the workgroup variant).
+// Per tile lane: its samples' loss and how many were classified right (the workgroup variant).
 var<workgroup> fusedLoss: array<f32, FUSED_WORKGROUP>;
 var<workgroup> fusedCorrect: array<u32, FUSED_WORKGROUP>;
 
@@ -173,109 +169,6 @@ fn batchCount(k: u32) -> u32 {
   return min(fusedSizes.batchSize, fusedSizes.trainSize - k * fusedSizes.batchSize);
 }
 
-/** Copies sample s of the set whose x starts at word xAt into lane t's input slots. */
-fn loadSample(t: u32, xAt: u32, s: u32) {
-  let inputs = fusedSizes.layers[0].inSize;
-  for (var k = 0u; k < inputs; k++) {
-    fusedScratch[slotAt(k, t)] = bitcast<f32>(fusedData[xAt + s * inputs + k]);
-  }
-}
-
-/**
- * Lane t's forward: a and act'(z) of every hidden layer (act' in the z slot), the logits in the last
- * layer's z. (matmulBiasActForwardNaive, then activationForward and activationBackward's act')
- * Indices advance by their strides (FUSED_WORKGROUP in the scratch, MODEL_COPIES in the model) rather
- * than being recomputed: CPU-emulated adapters execute every index operation as written.
- */
-fn forwardSample(t: u32) {
-  let count = fusedSizes.layerCount;
-  for (var l = 0u; l < count; l++) {
-    let layer = fusedSizes.layers[l];
-    let hidden = l + 1u < count;
-    var w = modelAt(layer.wOffset, t);
-    for (var o = 0u; o < layer.outSize; o++) {
-      var x = slotAt(layer.inSlot, t);
-      var sum = 0.0;
-      for (var k = 0u; k < layer.inSize; k++) {
-        sum += fusedScratch[x] * fusedParams[w];
-        x += FUSED_WORKGROUP;
-        w += MODEL_COPIES;
-      }
-      let z = sum + fusedParams[modelAt(layer.bOffset + o, t)];
-      if (hidden) {
-        // The z slot keeps act'(z), all the backward pass needs of z.
-        let both = activateWithDerivative(z);
-        fusedScratch[slotAt(layer.aSlot + o, t)] = both.x;
-        fusedScratch[slotAt(layer.zSlot + o, t)] = both.y;
-      } else {
-        fusedScratch[slotAt(layer.zSlot + o, t)] = z;
-      }
-    }
-  }
-}
-
-/** Loss and right-or-wrong of lane t's logits against `label`. (softmaxCrossEntropy) */
-struct SampleLoss {
-  loss: f32,
-  correct: u32,
-}
-
-/**
- * Cross-entropy of lane t's logits; with a nonzero scale, the logits are replaced by their gradient
- * dZ = (softmax - onehot) * scale. Formulas as in softmaxCrossEntropy.wgsl.
- */
-fn lossSample(t: u32, label: u32, scale: f32) -> SampleLoss {
-  let zSlot = fusedSizes.layers[fusedSizes.layerCount - 1u].zSlot;
-  let classes = fusedSizes.classes;
-  var best = 0u;
-  var maxLogit = fusedScratch[slotAt(zSlot, t)];
-  for (var c = 1u; c < classes; c++) {
-    let z = fusedScratch[slotAt(zSlot + c, t)];
-    if (z > maxLogit) {
-      maxLogit = z;
-      best = c;
-    }
-  }
-  let loss0 = fusedScratch[slotAt(zSlot + label, t)] - maxLogit;
-  // e^(z - max) replaces each logit until the sum is known (the value softmaxCrossEntropy recomputes).
-  var sumExp = 0.0;
-  for (var c = 0u; c < classes; c++) {
-    let at = slotAt(zSlot + c, t);
-    let e = exp(fusedScratch[at] - maxLogit);
-    fusedScratch[at] = e;
-    sumExp += e;
-  }
-  let loss = log(sumExp) - loss0;
-  if (scale != 0.0) {
-    for (var c = 0u; c < classes; c++) {
-      let at = slotAt(zSlot + c, t);
-      fusedScratch[at] = (fusedScratch[at] / sumExp - select(0.0, 1.0, c == label)) * scale;
-    }
-  }
-  return SampleLoss(loss, select(0u, 1u, best == label));
-}
-
-/** Lane t's backward below the last layer: dZ(l-1) = (dZ(l) W(l)) * act'(z(l-1)), in place of act'(z(l-1)). */
-fn backwardSample(t: u32) {
-  for (var l = fusedSizes.layerCount - 1u; l > 0u; l--) {
-    let layer = fusedSizes.layers[l];
-    let below = fusedSizes.layers[l - 1u];
-    let wStride = layer.inSize * MODEL_COPIES;
-    for (var i = 0u; i < layer.inSize; i++) {
-      var dz = slotAt(layer.zSlot, t);
-      var w = modelAt(layer.wOffset + i, t);
-      var sum = 0.0;
-      for (var o = 0u; o < layer.outSize; o++) {
-        sum += fusedScratch[dz] * fusedParams[w];
-        dz += FUSED_WORKGROUP;
-        w += wStride;
-      }
-      let at = slotAt(below.zSlot + i, t);
-      fusedScratch[at] = sum * fusedScratch[at];
-    }
-  }
-}
-
 /** Where parameter p's gradient terms come from: dZ slot and input slot (inSlot = NO_INPUT for a bias). */
 struct ParamTerm {
   dzSlot: u32,
@@ -298,34 +191,6 @@ fn paramTerm(p: u32) -> ParamTerm {
     }
   }
   return ParamTerm(0u, NO_INPUT);
-}
-
-/** One sample's term of a gradient: dZ * input (matmulGradWeightsNaive multiplies a bias's by 1.0). */
-fn gradientTerm(term: ParamTerm, t: u32) -> f32 {
-  let dz = fusedScratch[slotAt(term.dzSlot, t)];
-  if (term.inSlot == NO_INPUT) {
-    return dz;
-  }
-  return dz * fusedScratch[slotAt(term.inSlot, t)];
-}
-
-/** Adds lane t's terms to every gradient (fusedTrainSerial: one sample at a time, in order). */
-fn accumulateAll(t: u32) {
-  let count = fusedSizes.layerCount;
-  for (var l = 0u; l < count; l++) {
-    let layer = fusedSizes.layers[l];
-    var g = modelAt(layer.wOffset, t);
-    for (var o = 0u; o < layer.outSize; o++) {
-      let dz = fusedScratch[slotAt(layer.zSlot + o, t)];
-      var x = slotAt(layer.inSlot, t);
-      for (var i = 0u; i < layer.inSize; i++) {
-        fusedGrads[g] += dz * fusedScratch[x];
-        g += MODEL_COPIES;
-        x += FUSED_WORKGROUP;
-      }
-      fusedGrads[modelAt(layer.bOffset + o, t)] += dz;
-    }
-  }
 }
 
 /** Lane t's optimizer step of parameter p with gradient g at table entry `stepEntry` (optimizer.wgsl). */
@@ -398,32 +263,6 @@ fn passSize(k: u32) -> u32 {
   return fusedSizes.testSize;
 }
 
-/**
- * Sample j of pass k of epoch `epoch` into lane t: train batches take position k * batchSize + j of the
- * epoch's order, with the gradient of the mean loss (scale 1 / n) backpropagated; the test pass sample j,
- * forward and loss only.
- */
-fn processSample(t: u32, k: u32, j: u32, n: u32, epoch: u32) -> SampleLoss {
-  let training = k < fusedSizes.steps;
-  var s = j;
-  var xAt = fusedSizes.testX;
-  var yAt = fusedSizes.testY;
-  var scale = 0.0;
-  if (training) {
-    s = trainSample(k * fusedSizes.batchSize + j, epoch);
-    xAt = fusedSizes.trainX;
-    yAt = fusedSizes.trainY;
-    scale = 1.0 / f32(n);
-  }
-  loadSample(t, xAt, s);
-  forwardSample(t);
-  let r = lossSample(t, fusedData[yAt + s], scale);
-  if (training) {
-    backwardSample(t);
-  }
-  return r;
-}
-
 /** Running loss sums of an epoch: train and test. */
 struct EpochTotals {
   trainLoss: f32,
@@ -463,7 +302,176 @@ fn epochCount() -> u32 {
   return select(fusedDispatch.epochs, 1u, fusedDispatch.gradientsOnly != 0u);
 }
 
-// ---- fusedTrainSerial: one invocation, no barriers ----
+// ---- Four samples per lane, as the components of vec4s (the workgroup and subgroup versions) ----
+//
+// Lane t carries LANE_SAMPLES samples at once: its scratch slots are vec4s (fusedScratch4), so every
+// parameter read serves four samples, which is what CPU-emulated adapters (one memory access per lane per
+// read) gain most from, and a GPU gets four independent chains of arithmetic per lane. Components past the
+// end of a batch carry x = 0 and a zero loss scale: finite, and adding nothing to any gradient.
+
+const LANE_SAMPLES: u32 = 4u;
+
+// Lane t's scratch: slot j of its four samples at fusedScratch4[slotAt(j, t)].
+var<workgroup> fusedScratch4: array<vec4<f32>, SLOT_WORDS * FUSED_WORKGROUP>;
+
+/** Lane t's forward of its four samples (forwardSample, per component). */
+fn forwardSample4(t: u32) {
+  let count = fusedSizes.layerCount;
+  for (var l = 0u; l < count; l++) {
+    let layer = fusedSizes.layers[l];
+    let hidden = l + 1u < count;
+    var w = modelAt(layer.wOffset, t);
+    for (var o = 0u; o < layer.outSize; o++) {
+      var x = slotAt(layer.inSlot, t);
+      var sum = vec4<f32>(0.0);
+      for (var k = 0u; k < layer.inSize; k++) {
+        sum += fusedScratch4[x] * fusedParams[w];
+        x += FUSED_WORKGROUP;
+        w += MODEL_COPIES;
+      }
+      let z = sum + fusedParams[modelAt(layer.bOffset + o, t)];
+      if (hidden) {
+        var a = vec4<f32>(0.0);
+        var d = vec4<f32>(0.0);
+        for (var c = 0u; c < LANE_SAMPLES; c++) {
+          let both = activateWithDerivative(z[c]);
+          a[c] = both.x;
+          d[c] = both.y;
+        }
+        fusedScratch4[slotAt(layer.aSlot + o, t)] = a;
+        fusedScratch4[slotAt(layer.zSlot + o, t)] = d;
+      } else {
+        fusedScratch4[slotAt(layer.zSlot + o, t)] = z;
+      }
+    }
+  }
+}
+
+struct SampleLoss4 {
+  loss: vec4<f32>,
+  correct: vec4<u32>,
+}
+
+/** lossSample per component; `scale` per component (0 for the test pass and for components past the end). */
+fn lossSample4(t: u32, label: vec4<u32>, scale: vec4<f32>, training: bool) -> SampleLoss4 {
+  let zSlot = fusedSizes.layers[fusedSizes.layerCount - 1u].zSlot;
+  let classes = fusedSizes.classes;
+  var best = vec4<u32>(0u);
+  var maxLogit = fusedScratch4[slotAt(zSlot, t)];
+  var zLabel = select(vec4<f32>(0.0), maxLogit, label == vec4<u32>(0u));
+  for (var c = 1u; c < classes; c++) {
+    let z = fusedScratch4[slotAt(zSlot + c, t)];
+    let bigger = z > maxLogit;
+    maxLogit = select(maxLogit, z, bigger);
+    best = select(best, vec4<u32>(c), bigger);
+    zLabel = select(zLabel, z, label == vec4<u32>(c));
+  }
+  let loss0 = zLabel - maxLogit;
+  var sumExp = vec4<f32>(0.0);
+  for (var c = 0u; c < classes; c++) {
+    let at = slotAt(zSlot + c, t);
+    let e = exp(fusedScratch4[at] - maxLogit);
+    fusedScratch4[at] = e;
+    sumExp += e;
+  }
+  let loss = log(sumExp) - loss0;
+  if (training) {
+    for (var c = 0u; c < classes; c++) {
+      let at = slotAt(zSlot + c, t);
+      fusedScratch4[at] = (fusedScratch4[at] / sumExp - select(vec4<f32>(0.0), vec4<f32>(1.0), label == vec4<u32>(c))) * scale;
+    }
+  }
+  return SampleLoss4(loss, select(vec4<u32>(0u), vec4<u32>(1u), best == label));
+}
+
+/** backwardSample per component. */
+fn backwardSample4(t: u32) {
+  for (var l = fusedSizes.layerCount - 1u; l > 0u; l--) {
+    let layer = fusedSizes.layers[l];
+    let below = fusedSizes.layers[l - 1u];
+    let wStride = layer.inSize * MODEL_COPIES;
+    for (var i = 0u; i < layer.inSize; i++) {
+      var dz = slotAt(layer.zSlot, t);
+      var w = modelAt(layer.wOffset + i, t);
+      var sum = vec4<f32>(0.0);
+      for (var o = 0u; o < layer.outSize; o++) {
+        sum += fusedScratch4[dz] * fusedParams[w];
+        dz += FUSED_WORKGROUP;
+        w += wStride;
+      }
+      let at = slotAt(below.zSlot + i, t);
+      fusedScratch4[at] = sum * fusedScratch4[at];
+    }
+  }
+}
+
+/** Adds lane t's four samples' terms to its view of every gradient (its own copy, or the one copy of the serial version). */
+fn accumulateAll4(t: u32) {
+  for (var l = 0u; l < fusedSizes.layerCount; l++) {
+    let layer = fusedSizes.layers[l];
+    var g = modelAt(layer.wOffset, t);
+    for (var o = 0u; o < layer.outSize; o++) {
+      let dz = fusedScratch4[slotAt(layer.zSlot + o, t)];
+      var x = slotAt(layer.inSlot, t);
+      for (var i = 0u; i < layer.inSize; i++) {
+        fusedGrads[g] += dot(dz, fusedScratch4[x]);
+        g += MODEL_COPIES;
+        x += FUSED_WORKGROUP;
+      }
+      fusedGrads[modelAt(layer.bOffset + o, t)] += (dz.x + dz.y) + (dz.z + dz.w);
+    }
+  }
+}
+
+/**
+ * Samples j0 .. j0 + 3 of pass k of epoch `epoch` into lane t (processSample per component): their losses
+ * and right-or-wrong, zero for components at or past n.
+ */
+fn processSample4(t: u32, k: u32, j0: u32, n: u32, epoch: u32) -> SampleLoss4 {
+  let training = k < fusedSizes.steps;
+  var xAt = fusedSizes.testX;
+  var yAt = fusedSizes.testY;
+  if (training) {
+    xAt = fusedSizes.trainX;
+    yAt = fusedSizes.trainY;
+  }
+  var sample = vec4<u32>(0u);
+  var label = vec4<u32>(0u);
+  var scale = vec4<f32>(0.0);
+  var live = vec4<bool>(false);
+  for (var c = 0u; c < LANE_SAMPLES; c++) {
+    let j = j0 + c;
+    if (j < n) {
+      var s = j;
+      if (training) {
+        s = trainSample(k * fusedSizes.batchSize + j, epoch);
+        scale[c] = 1.0 / f32(n);
+      }
+      sample[c] = s;
+      label[c] = fusedData[yAt + s];
+      live[c] = true;
+    }
+  }
+  let inputs = fusedSizes.layers[0].inSize;
+  for (var i = 0u; i < inputs; i++) {
+    var x = vec4<f32>(0.0);
+    for (var c = 0u; c < LANE_SAMPLES; c++) {
+      if (live[c]) {
+        x[c] = bitcast<f32>(fusedData[xAt + sample[c] * inputs + i]);
+      }
+    }
+    fusedScratch4[slotAt(i, t)] = x;
+  }
+  forwardSample4(t);
+  let r = lossSample4(t, label, scale, training);
+  if (training) {
+    backwardSample4(t);
+  }
+  return SampleLoss4(select(vec4<f32>(0.0), r.loss, live), select(vec4<u32>(0u), r.correct, live));
+}
+
+
+// ---- fusedTrainSerial: one invocation, four samples at a time, no barriers ----
 
 @compute @workgroup_size(1)
 fn fusedTrainSerial(@builtin(workgroup_id) group: vec3<u32>) {
@@ -482,22 +490,13 @@ fn fusedTrainSerial(@builtin(workgroup_id) group: vec3<u32>) {
           fusedGrads[p] = 0.0;
         }
       }
-      // Losses summed in blocks of FUSED_LOSS_BLOCK samples, then block by block.
-      var block = 0.0;
-      var correct = 0u;
-      for (var j = 0u; j < n; j++) {
-        let r = processSample(0u, k, j, n, epoch);
+      for (var j0 = 0u; j0 < n; j0 += LANE_SAMPLES) {
+        let r = processSample4(0u, k, j0, n, epoch);
         if (training) {
-          accumulateAll(0u);
+          accumulateAll4(0u);
         }
-        block += r.loss;
-        correct += r.correct;
-        if ((j + 1u) % FUSED_LOSS_BLOCK == 0u || j + 1u == n) {
-          addBlock(&totals, training, block, 0u);
-          block = 0.0;
-        }
+        addBlock(&totals, training, (r.loss.x + r.loss.y) + (r.loss.z + r.loss.w), (r.correct.x + r.correct.y) + (r.correct.z + r.correct.w));
       }
-      addBlock(&totals, training, 0.0, correct);
       if (training && job.gradientsOnly == 0u) {
         let stepEntry = job.stepBase + e * fusedSizes.steps + k;
         for (var p = 0u; p < count; p++) {
@@ -512,16 +511,27 @@ fn fusedTrainSerial(@builtin(workgroup_id) group: vec3<u32>) {
   }
 }
 
-// ---- fusedTrainWorkgroup: FUSED_WORKGROUP invocations, samples across them, owners sum the gradients ----
+// ---- fusedTrainWorkgroup: FUSED_WORKGROUP invocations, four samples each, owners sum the gradients ----
 
-// Each pass in tiles of FUSED_WORKGROUP samples: lane t processes sample tile + t into its scratch;
-// barrier; each lane adds the tile's terms to the gradients it owns (p = t, t + FUSED_WORKGROUP, ...) in
-// sample order, and lane 0 sums the tile's losses; barrier. After a batch, the owners update; barrier.
+/** One lane's four samples' term of a gradient: dZ . input over the components (dZ summed for a bias). */
+fn gradientTerm4(term: ParamTerm, t: u32) -> f32 {
+  let dz = fusedScratch4[slotAt(term.dzSlot, t)];
+  if (term.inSlot == NO_INPUT) {
+    return (dz.x + dz.y) + (dz.z + dz.w);
+  }
+  return dot(dz, fusedScratch4[slotAt(term.inSlot, t)]);
+}
+
+// Each pass in tiles of LANE_SAMPLES x FUSED_WORKGROUP samples: lane t processes samples tile + 4t ..
+// tile + 4t + 3 into its scratch; barrier; each lane adds the tile's terms to the gradients it owns (p = t,
+// t + FUSED_WORKGROUP, ...), lane by lane in order, and lane 0 sums the tile's losses; barrier. After a
+// batch, the owners update; barrier.
 @compute @workgroup_size(FUSED_WORKGROUP)
 fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
   run = fusedRuns[group.x];
   let job = fusedDispatch;
   let count = fusedSizes.paramCount;
+  let tileSize = LANE_SAMPLES * FUSED_WORKGROUP;
   loadModel(t, t, FUSED_WORKGROUP);
   workgroupBarrier();
   for (var e = 0u; e < epochCount(); e++) {
@@ -535,20 +545,21 @@ fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32, @builtin(workgro
           fusedGrads[p] = 0.0;
         }
       }
-      for (var first = 0u; first < n; first += FUSED_WORKGROUP) {
-        let tile = min(FUSED_WORKGROUP, n - first);
-        if (t < tile) {
-          let r = processSample(t, k, first + t, n, epoch);
-          fusedLoss[t] = r.loss;
-          fusedCorrect[t] = r.correct;
+      for (var first = 0u; first < n; first += tileSize) {
+        // Lanes holding at least one sample of this tile.
+        let lanes = min(FUSED_WORKGROUP, (n - first + LANE_SAMPLES - 1u) / LANE_SAMPLES);
+        if (t < lanes) {
+          let r = processSample4(t, k, first + LANE_SAMPLES * t, n, epoch);
+          fusedLoss[t] = (r.loss.x + r.loss.y) + (r.loss.z + r.loss.w);
+          fusedCorrect[t] = (r.correct.x + r.correct.y) + (r.correct.z + r.correct.w);
         }
         workgroupBarrier();
         if (training) {
           for (var p = t; p < count; p += FUSED_WORKGROUP) {
             let term = paramTerm(p);
             var g = fusedGrads[p];
-            for (var j = 0u; j < tile; j++) {
-              g += gradientTerm(term, j);
+            for (var j = 0u; j < lanes; j++) {
+              g += gradientTerm4(term, j);
             }
             fusedGrads[p] = g;
           }
@@ -556,7 +567,7 @@ fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32, @builtin(workgro
         if (t == 0u) {
           var block = 0.0;
           var correct = 0u;
-          for (var j = 0u; j < tile; j++) {
+          for (var j = 0u; j < lanes; j++) {
             block += fusedLoss[j];
             correct += fusedCorrect[j];
           }

@@ -194,11 +194,11 @@ export function modelCopies(variant: { name: FusedVariantName; lanes: number }):
 
 /** Samples one lane carries at once (the subgroup version's vec4 components; shaders/fusedSubgroup.wgsl). */
 export function samplesPerLane(name: FusedVariantName): number {
-  return name === 'subgroup' ? 4 : 1;
+  return name === 'serial' ? 1 : 4;
 }
 
 /** Invocations of the workgroup version on a GPU (two warps or one wavefront of samples per tile). */
-export const FUSED_WORKGROUP_LANES = 64;
+export const FUSED_WORKGROUP_LANES = 16;
 
 /** The subgroup size a one-subgroup workgroup can rely on, or null without the 'subgroups' feature. */
 export function subgroupLanes(ctx: GpuContext): number | null {

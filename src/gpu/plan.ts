@@ -344,24 +344,23 @@ export function fusedLoopIterations(spec: MlpSpec, trainSize: number, testSize: 
   const domain = 2 ** (2 * Math.max(1, Math.ceil(domainBits / 2)));
   // shuffledIndex: 5 for the round keys, then 6 per step of the cycle walk.
   const shuffle = (positions: number) => (mini ? 5 * positions + 6 * Math.min(domain, positions + domain - trainSize) : 0);
-  const sample = (gradient: boolean) => load + forward + loss(gradient) + (gradient ? backward : 0);
+  // The vec4 versions' loops over a lane's samples: choosing them, loading x, the hidden activations.
+  const perLane = samplesPerLane(variant);
+  const components = perLane > 1 ? (perLane + 1) * (1 + layers[0] + outs.slice(0, -1).reduce((acc, w) => acc + w, 0)) : 0;
+  const sample = (gradient: boolean) => load + forward + loss(gradient) + (gradient ? backward : 0) + components;
   // Loops over the model: the workgroup version's lanes share them out, the others run them whole.
   const owned = (words: number) => (variant === 'workgroup' ? Math.ceil(words / lanes) : words) + 1;
   let perEpoch = 1 + steps + 1;
-  if (variant === 'serial') {
-    perEpoch += steps * (P + 1 + (P + 1) + 1) + trainSize * (sample(true) + accumulate + 1) + shuffle(trainSize);
-    perEpoch += testSize + 1 + testSize * sample(false);
-  } else {
-    const tiles = (n: number) => Math.ceil(n / (lanes * samplesPerLane(variant)));
-    const trainTiles = steps * (tiles(batchSize) + 1);
-    perEpoch += steps * (2 * owned(P)) + trainTiles * (sample(true) + 1) + shuffle(Math.min(trainSize, trainTiles));
-    // Per tile, the gradient terms: by their owners (workgroup: a layer scan and the tile's samples per
-    // gradient, and lane 0 the tile's losses), or by every lane (subgroup: one pass over every gradient).
-    const terms = variant === 'workgroup' ? owned(P) * (L + 1 + lanes + 1) + lanes + 1 : accumulate;
-    perEpoch += trainTiles * terms;
-    const testTiles = tiles(testSize);
-    perEpoch += testTiles + 1 + testTiles * (sample(false) + (variant === 'workgroup' ? lanes + 1 : 0));
-  }
+  // Tiles of lanes x perLane samples (serial: one lane); each lane draws its samples' shuffled positions.
+  const tiles = (n: number) => Math.ceil(n / (lanes * perLane));
+  const trainTiles = steps * (tiles(batchSize) + 1);
+  perEpoch += steps * (2 * owned(P)) + trainTiles * (sample(true) + 1) + shuffle(Math.min(trainSize, trainTiles * perLane));
+  // Per tile, the gradient terms: by their owners (workgroup: a layer scan and the tile's lanes per
+  // gradient, and lane 0 the tile's losses), or by every lane into its own view (serial, subgroup).
+  const terms = variant === 'workgroup' ? owned(P) * (L + 1 + lanes + 1) + lanes + 1 : accumulate;
+  perEpoch += trainTiles * terms;
+  const testTiles = tiles(testSize);
+  perEpoch += testTiles + 1 + testTiles * (sample(false) + (variant === 'workgroup' ? lanes + 1 : 0));
   const perDispatch = 2 * (owned(P) + owned(stateWords)) + 2;
   return { perEpoch, perDispatch };
 }

@@ -98,7 +98,7 @@ describe('the fused path (planFused)', () => {
   const limits = { maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 256, maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxLoopIterations: Infinity };
   const settings = DEFAULT_GPU_TRAINER_SETTINGS;
   const serial = { name: 'serial', lanes: 1 } as const;
-  const workgroup = { name: 'workgroup', lanes: 64 } as const;
+  const workgroup = { name: 'workgroup', lanes: 16 } as const;
   const subgroup = { name: 'subgroup', lanes: 4 } as const;
 
   it('lays out each sample as x, then per layer z and (below the last) a', () => {
@@ -116,10 +116,10 @@ describe('the fused path (planFused)', () => {
     ]);
   });
 
-  it('counts the workgroup memory of each version: the model (per lane for subgroup), the scratch per lane (four samples a lane for subgroup)', () => {
+  it('counts the workgroup memory of each version: the model (per lane for subgroup), the scratch per lane (four samples a lane but for serial)', () => {
     // 2-12-5: P = 101, 31 slots a sample.
     expect(fusedWorkgroupBytes(spec, 'gd', serial)).toBe(4 * (2 * 101 + 1 + 31 + 2));
-    expect(fusedWorkgroupBytes(spec, 'adam', workgroup)).toBe(4 * (2 * 101 + 2 * 101 + 31 * 64 + 2 * 64));
+    expect(fusedWorkgroupBytes(spec, 'adam', workgroup)).toBe(4 * (2 * 101 + 2 * 101 + 31 * 16 * 4 + 2 * 16));
     expect(fusedWorkgroupBytes(spec, 'momentum', subgroup)).toBe(4 * (4 * (2 * 101) + 4 * 101 + 31 * 4 * 4 + 2 * 4));
   });
 
@@ -142,14 +142,14 @@ describe('the fused path (planFused)', () => {
   it("keeps every dispatch inside llvmpipe's loop budget, and refuses a version whose one epoch does not fit", () => {
     const llvmpipe = { ...limits, maxLoopIterations: 65535 };
     const plan = planFused(spec, 400, 100, 400, 'gd', workgroup, llvmpipe, settings);
-    const loops = fusedLoopIterations(spec, 400, 100, 400, 0, 'workgroup', 64);
+    const loops = fusedLoopIterations(spec, 400, 100, 400, 0, 'workgroup', 16);
     expect(plan.epochsPerDispatch).toBeGreaterThan(1);
     expect(loops.perDispatch + plan.epochsPerDispatch * loops.perEpoch).toBeLessThanOrEqual(65535);
     // One invocation doing all 500 samples of an epoch: some 150,000 iterations.
     expect(fusedIneligibility(spec, 400, 100, 400, 'gd', serial, llvmpipe, settings)).toMatch(/loop iterations per invocation/);
     expect(() => planFused(spec, 400, 100, 400, 'gd', serial, llvmpipe, settings)).toThrow(/GALLIVM_LOOP_LIMIT/);
     // Shuffled mini-batches count the cycle walks of the shuffle too.
-    expect(fusedLoopIterations(spec, 400, 0, 32, 0, 'workgroup', 64).perEpoch).toBeGreaterThan(fusedLoopIterations(spec, 400, 0, 400, 0, 'workgroup', 64).perEpoch);
+    expect(fusedLoopIterations(spec, 400, 0, 32, 0, 'workgroup', 16).perEpoch).toBeGreaterThan(fusedLoopIterations(spec, 400, 0, 400, 0, 'workgroup', 16).perEpoch);
   });
 
   it('says which limit a model exceeds', () => {
