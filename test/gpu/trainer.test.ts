@@ -327,6 +327,38 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
     await expect(GpuTrainer.create(ctx, o, { path: 'fused' })).rejects.toThrow(/maxComputeWorkgroupStorageSize/);
   });
 
+  test('createRuns: runs side by side evaluate and read back each their own; mixed shapes, kinds, counts and the general path are refused', async () => {
+    const o = options(ASSIGNMENT_SPEC, assignment, { kind: 'gd', lr: 0.1 }, 0);
+    const run = (seed: number, lr: number) => ({ params: initParams(ASSIGNMENT_SPEC, seed), optimizer: { ...DEFAULT_OPTIMIZER, lr }, shuffleSeed: seed });
+    const pair = await GpuTrainer.createRuns(ctx, o, [run(1, 0.1), run(2, 0.3)]);
+    try {
+      expect(pair.runCount).toBe(2);
+      expect(pair.path).toBe('fused');
+      const [a, b] = await pair.trainRuns(5);
+      expect(a).toHaveLength(5);
+      expect(a[4].trainLoss).not.toBe(b[4].trainLoss);
+      for (const [i, seed, lr] of [[0, 1, 0.1], [1, 2, 0.3]] as const) {
+        const alone = await GpuTrainer.create(ctx, { ...o, ...run(seed, lr), optimizer: run(seed, lr).optimizer, params: run(seed, lr).params });
+        try {
+          expect((await alone.train(5)).map((r) => r.trainLoss)).toEqual([a, b][i].map((r) => r.trainLoss));
+          expect(bytesOf(await pair.getParams(i))).toEqual(bytesOf(await alone.getParams()));
+          expect(await pair.evaluate(assignment.test, i)).toEqual(await alone.evaluate(assignment.test));
+          expect(bytesOf(pair.checkpoint(i).params)).toEqual(bytesOf(await alone.getParams()));
+        } finally {
+          alone.dispose();
+        }
+      }
+      await expect(pair.getParams(2)).rejects.toThrow(/run 2 does not exist \(runs 0\.\.1\)/);
+    } finally {
+      pair.dispose();
+    }
+    const wider = { params: initParams({ layers: [2, 8, 5], activation: 'softplus' }, 1), optimizer: DEFAULT_OPTIMIZER, shuffleSeed: 1 };
+    await expect(GpuTrainer.createRuns(ctx, o, [run(1, 0.1), wider])).rejects.toThrow(/run 2 has layers \[2,8,5\] softplus, run 1 \[2,12,5\] softplus/);
+    await expect(GpuTrainer.createRuns(ctx, o, [run(1, 0.1), { ...run(2, 0.1), optimizer: { ...DEFAULT_OPTIMIZER, kind: 'adam' } }])).rejects.toThrow(/run 2 uses adam, run 1 gd/);
+    await expect(GpuTrainer.createRuns(ctx, o, [run(1, 0.1), run(2, 0.1)], { path: 'general' })).rejects.toThrow(/need the fused path/);
+    await expect(GpuTrainer.createRuns(ctx, o, Array.from({ length: 257 }, (_, i) => run(i, 0.1)))).rejects.toThrow(/1 to 256 runs/);
+  });
+
   test.each([0, 2200])('a data set split across bindings (batch %i) gives bitwise the results of one binding (general path)', async (batchSize) => {
     // 16 inputs at 4 bytes, 64 KiB bindings: segments and chunks of 1024 samples; 5000 train samples in 5
     // segments, 3000 test samples in 3 chunks; batches of 2200 in 3 chunks gathered from every segment,
