@@ -56,6 +56,8 @@ import {
   type KernelProfile,
 } from './kernels.ts';
 import {
+  adapterKind,
+  autoPath,
   chunks,
   DEFAULT_GPU_TRAINER_SETTINGS,
   fusedDataLayout,
@@ -149,10 +151,21 @@ export interface WorkCounts {
 
 let nextTrainerId = 1;
 
-/** Of a chunk's expected duration, the part train() sleeps through before waiting on the readback. */
-const IDLE_FRACTION = 0.75;
+/** Of what is left of a chunk's expected duration once it is submitted, the part train() sleeps through before waiting on the readback. */
+export const IDLE_FRACTION = 0.75;
 /** Shorter waits are not worth a timer. */
 const MIN_IDLE_MS = 4;
+
+/**
+ * Milliseconds train() sleeps before asking for a chunk's readback (see finishChunk): IDLE_FRACTION of
+ * what is left of the `expectedMs` the chunk should take, `elapsedMs` after it started, its readback
+ * submitted; none when that submission itself took half the expected time or more (`submitMs`): the
+ * adapter ran the work inside queue.submit (llvmpipe through OpenGL ES does), so nothing is left to run.
+ */
+export function idleBeforeMap(expectedMs: number, elapsedMs: number, submitMs: number): number {
+  if (submitMs >= expectedMs / 2) return 0;
+  return Math.max(0, IDLE_FRACTION * (expectedMs - elapsedMs));
+}
 
 export class GpuTrainer implements Trainer {
   readonly backend = 'gpu' as const;
@@ -395,13 +408,17 @@ export class GpuTrainer implements Trainer {
 
   /**
    * Reads back the chunk's `count` history records and the parameters; advances the epoch and step counts.
-   * Waits idle for most of the time the last chunk took per epoch (IDLE_FRACTION) before asking for the
-   * map: Dawn's Node bindings poll a pending map with setImmediate, which keeps a CPU core busy for the
-   * whole wait, and on a software adapter that core is one the emulated GPU could have used.
+   * Waits idle for most of what is left, once the submission returns, of the time the last chunk took per
+   * epoch (IDLE_FRACTION) before asking for the map: Dawn's Node bindings poll a pending map with
+   * setImmediate, which keeps a CPU core busy for the whole wait, and on a software adapter that core is
+   * one the emulated GPU could have used. Some adapters run the work inside queue.submit (llvmpipe through
+   * OpenGL ES): there nothing is left to wait for, so idleBeforeMap counts what is left after the
+   * submission and sleeps not at all after a submission that took half the expected time. (An idle counted
+   * before the submission only added to the chunk's time, which the next chunk took as its expected time:
+   * on llvmpipe a chunk converged on 1 / (1 - IDLE_FRACTION) = 4 times its work.)
    */
   private async finishChunk(encoder: GPUCommandEncoder, count: number, steps: number, started: number): Promise<EpochRecord[]> {
     const { plan, options, b } = this;
-    const idleMs = IDLE_FRACTION * (this.msPerEpoch * count - (performance.now() - started));
     const bytes = await this.readback(
       encoder,
       `train: epochs ${this.epochs + 1}..${this.epochs + count}`,
@@ -410,7 +427,7 @@ export class GpuTrainer implements Trainer {
         [b.params, plan.params.count * 4],
       ],
       0,
-      idleMs,
+      { started, expectedMs: this.msPerEpoch * count },
     );
     this.msPerEpoch = (performance.now() - started) / count;
     const history = new DataView(bytes, 0, count * 16);
@@ -581,9 +598,10 @@ export class GpuTrainer implements Trainer {
   /**
    * Copies `copies` ([buffer, bytes, source offset]) into the staging buffer one after another at 4-byte
    * aligned offsets, after the first `written` bytes the encoder already copied there; submits, sleeps
-   * `idleMs` when that is long enough to bother, waits for the map, and returns those bytes.
+   * IDLE_FRACTION of what is left of `idle.expectedMs` (counted from `idle.started`) once the submission
+   * returns, when that is long enough to bother; waits for the map, and returns those bytes.
    */
-  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, idleMs = 0): Promise<ArrayBuffer> {
+  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, idle?: { started: number; expectedMs: number }): Promise<ArrayBuffer> {
     let total = roundUp(written, 4);
     const offsets = copies.map(([, size]) => {
       const at = total;
@@ -592,8 +610,15 @@ export class GpuTrainer implements Trainer {
     });
     const staging = this.stagingFor(total);
     copies.forEach(([buffer, size, from = 0], i) => encoder.copyBufferToBuffer(buffer, from, staging, offsets[i], size));
-    await this.ctx.guarded(what, () => this.ctx.device.queue.submit([encoder.finish({ label: what })]));
+    let submitMs = 0;
+    await this.ctx.guarded(what, () => {
+      const commands = encoder.finish({ label: what });
+      const before = performance.now();
+      this.ctx.device.queue.submit([commands]);
+      submitMs = performance.now() - before;
+    });
     this.counts.submissions++;
+    const idleMs = idle ? idleBeforeMap(idle.expectedMs, performance.now() - idle.started, submitMs) : 0;
     if (idleMs >= MIN_IDLE_MS) await new Promise((resolve) => setTimeout(resolve, idleMs));
     const mapped = roundUp(Math.max(total, 4), 8);
     try {
@@ -653,8 +678,9 @@ function describeFused(variant: FusedVariant): string {
 
 /**
  * The fused path's plan and kernel version when it trains, or null for the general path: `fused` forced
- * (a PlanError naming the limit when it does not fit), or `auto` when it fits and an epoch's work is at
- * most fusedMaxEpochWork.
+ * (a PlanError naming the limit when it does not fit), or what `auto` picks for this adapter's kind
+ * (src/gpu/plan.ts autoPath: the fused path when it fits and an epoch's work is at most the measured
+ * crossover of the kind, FUSED_MAX_EPOCH_WORK, or the fusedMaxEpochWork setting).
  */
 function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings): { plan: FusedPlan; variant: FusedVariant } | null {
   if (settings.path === 'general') return null;
@@ -666,8 +692,8 @@ function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan
   const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize } = ctx.device.limits;
   const limits = { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize, maxLoopIterations: loopIterationLimit(ctx) };
   if (settings.path === 'auto') {
-    if (fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings) !== null) return null;
-    if (fusedEpochWork(spec, plan.trainSize, testSize) > settings.fusedMaxEpochWork) return null;
+    const ineligible = fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings);
+    if (autoPath(adapterKind(ctx.adapterName, ctx.isSoftware), fusedEpochWork(spec, plan.trainSize, testSize), ineligible, settings) === 'general') return null;
   }
   return { plan: planFused(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings), variant };
 }
