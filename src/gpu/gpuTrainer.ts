@@ -155,16 +155,43 @@ let nextTrainerId = 1;
 export const IDLE_FRACTION = 0.75;
 /** Shorter waits are not worth a timer. */
 const MIN_IDLE_MS = 4;
+/** A map that resolves this soon after a sleep found the work done before the sleep ended. */
+const OVERSLEPT_WAIT_MS = 1;
 
 /**
- * Milliseconds train() sleeps before asking for a chunk's readback (see finishChunk): IDLE_FRACTION of
- * what is left of the `expectedMs` the chunk should take, `elapsedMs` after it started, its readback
- * submitted; none when that submission itself took half the expected time or more (`submitMs`): the
- * adapter ran the work inside queue.submit (llvmpipe through OpenGL ES does), so nothing is left to run.
+ * How long train() sleeps before asking for a chunk's readback: Dawn's Node bindings poll a pending map
+ * with setImmediate, which keeps a CPU core busy for the whole wait, and on a software adapter that core
+ * is one the emulated GPU could have used. The sleep is IDLE_FRACTION of what is left, once the readback
+ * is submitted, of the time the chunk is expected to take, from the last chunk's time per epoch, with
+ * three guards against sleeping past the work, each a bug seen on the software adapters:
+ *   - none after a submission that took half the expected time or more: the adapter ran the work inside
+ *     queue.submit (llvmpipe through OpenGL ES does), nothing is left to run. (Sleeping there anyway,
+ *     counted from before the submission, made each chunk take its work plus 0.75 of the last chunk's
+ *     time: 1 / (1 - 0.75) = 4 times the work in the end, W2 on llvmpipe 155-192 instead of 47 ms.)
+ *   - a chunk of more epochs than the last one measured is expected to take no longer than that one (its
+ *     time per epoch carries the fixed cost of a readback, so scaling it up overshoots: 1000 fused epochs
+ *     after a 2-epoch chunk slept tens of seconds on SwiftShader).
+ *   - a chunk whose map resolved at once after the sleep (the work was done before the sleep ended) sets
+ *     the next expectation to half its time, not all of it (its time is mostly the sleep).
  */
-export function idleBeforeMap(expectedMs: number, elapsedMs: number, submitMs: number): number {
-  if (submitMs >= expectedMs / 2) return 0;
-  return Math.max(0, IDLE_FRACTION * (expectedMs - elapsedMs));
+export class ReadbackPacer {
+  private msPerEpoch = 0;
+  private lastEpochs = 0;
+
+  /** Milliseconds to sleep for a chunk of `epochs`, `elapsedMs` after it started, its readback's submission having taken `submitMs`. */
+  idleMs(epochs: number, elapsedMs: number, submitMs: number): number {
+    const expectedMs = this.msPerEpoch * Math.min(epochs, this.lastEpochs);
+    if (submitMs >= expectedMs / 2) return 0;
+    const idle = IDLE_FRACTION * (expectedMs - elapsedMs);
+    return idle >= MIN_IDLE_MS ? idle : 0;
+  }
+
+  /** Records a chunk: its epochs, its wall time, the time it slept and the time it then waited for the map. */
+  record(epochs: number, chunkMs: number, sleptMs: number, waitMs: number): void {
+    const overslept = sleptMs > 0 && waitMs < OVERSLEPT_WAIT_MS;
+    this.msPerEpoch = ((overslept ? 0.5 : 1) * chunkMs) / epochs;
+    this.lastEpochs = epochs;
+  }
 }
 
 export class GpuTrainer implements Trainer {
@@ -186,8 +213,8 @@ export class GpuTrainer implements Trainer {
   private queue: Promise<unknown> = Promise.resolve();
   private staging: GPUBuffer | null = null;
   private readonly counts: WorkCounts = { dispatches: 0, submissions: 0 };
-  /** Wall milliseconds per epoch of the last train() chunk (0 before the first): how long the next one may sleep. */
-  private msPerEpoch = 0;
+  /** How long train() chunks sleep before their readback. */
+  private readonly pacer = new ReadbackPacer();
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -408,17 +435,12 @@ export class GpuTrainer implements Trainer {
 
   /**
    * Reads back the chunk's `count` history records and the parameters; advances the epoch and step counts.
-   * Waits idle for most of what is left, once the submission returns, of the time the last chunk took per
-   * epoch (IDLE_FRACTION) before asking for the map: Dawn's Node bindings poll a pending map with
-   * setImmediate, which keeps a CPU core busy for the whole wait, and on a software adapter that core is
-   * one the emulated GPU could have used. Some adapters run the work inside queue.submit (llvmpipe through
-   * OpenGL ES): there nothing is left to wait for, so idleBeforeMap counts what is left after the
-   * submission and sleeps not at all after a submission that took half the expected time. (An idle counted
-   * before the submission only added to the chunk's time, which the next chunk took as its expected time:
-   * on llvmpipe a chunk converged on 1 / (1 - IDLE_FRACTION) = 4 times its work.)
+   * Sleeps first as long as the pacer says (ReadbackPacer).
    */
   private async finishChunk(encoder: GPUCommandEncoder, count: number, steps: number, started: number): Promise<EpochRecord[]> {
     const { plan, options, b } = this;
+    let sleptMs = 0;
+    let mapFrom = 0;
     const bytes = await this.readback(
       encoder,
       `train: epochs ${this.epochs + 1}..${this.epochs + count}`,
@@ -427,9 +449,14 @@ export class GpuTrainer implements Trainer {
         [b.params, plan.params.count * 4],
       ],
       0,
-      { started, expectedMs: this.msPerEpoch * count },
+      async (submitMs) => {
+        sleptMs = this.pacer.idleMs(count, performance.now() - started, submitMs);
+        if (sleptMs > 0) await new Promise((resolve) => setTimeout(resolve, sleptMs));
+        mapFrom = performance.now();
+      },
     );
-    this.msPerEpoch = (performance.now() - started) / count;
+    const now = performance.now();
+    this.pacer.record(count, now - started, sleptMs, now - mapFrom);
     const history = new DataView(bytes, 0, count * 16);
     this.hostParams = this.unpack(new Float32Array(bytes, roundUp(count * 16, 4), plan.params.count));
     const trainSize = options.train.size;
@@ -597,11 +624,10 @@ export class GpuTrainer implements Trainer {
 
   /**
    * Copies `copies` ([buffer, bytes, source offset]) into the staging buffer one after another at 4-byte
-   * aligned offsets, after the first `written` bytes the encoder already copied there; submits, sleeps
-   * IDLE_FRACTION of what is left of `idle.expectedMs` (counted from `idle.started`) once the submission
-   * returns, when that is long enough to bother; waits for the map, and returns those bytes.
+   * aligned offsets, after the first `written` bytes the encoder already copied there; submits, runs
+   * `beforeMap` (given how long the submission took), waits for the map, and returns those bytes.
    */
-  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, idle?: { started: number; expectedMs: number }): Promise<ArrayBuffer> {
+  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, beforeMap?: (submitMs: number) => Promise<void>): Promise<ArrayBuffer> {
     let total = roundUp(written, 4);
     const offsets = copies.map(([, size]) => {
       const at = total;
@@ -618,8 +644,7 @@ export class GpuTrainer implements Trainer {
       submitMs = performance.now() - before;
     });
     this.counts.submissions++;
-    const idleMs = idle ? idleBeforeMap(idle.expectedMs, performance.now() - idle.started, submitMs) : 0;
-    if (idleMs >= MIN_IDLE_MS) await new Promise((resolve) => setTimeout(resolve, idleMs));
+    await beforeMap?.(submitMs);
     const mapped = roundUp(Math.max(total, 4), 8);
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, mapped);

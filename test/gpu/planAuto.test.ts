@@ -1,10 +1,10 @@
 // Which path `auto` takes on each kind of adapter (src/gpu/plan.ts autoPath, FUSED_MAX_EPOCH_WORK), and
-// how long train() idles before a readback (src/gpu/gpuTrainer.ts idleBeforeMap): pure arithmetic, no
+// how long train() idles before a readback (src/gpu/gpuTrainer.ts ReadbackPacer): pure arithmetic, no
 // GPU and no timing. The limits themselves come from measurements (bench/RESULTS.md); these tests pin the
 // choices those measurements support.
 
 import { describe, expect, it } from 'vitest';
-import { IDLE_FRACTION, idleBeforeMap } from '../../src/gpu/gpuTrainer.ts';
+import { IDLE_FRACTION, ReadbackPacer } from '../../src/gpu/gpuTrainer.ts';
 import { ADAPTER_KINDS, adapterKind, autoPath, DEFAULT_GPU_TRAINER_SETTINGS, FUSED_MAX_EPOCH_WORK, fusedEpochWork } from '../../src/gpu/plan.ts';
 import type { MlpSpec } from '../../src/model/mlp.ts';
 
@@ -57,18 +57,37 @@ describe('autoPath', () => {
   });
 });
 
-describe('idleBeforeMap', () => {
-  it('sleeps IDLE_FRACTION of what is left of the expected time once the readback is submitted', () => {
-    expect(idleBeforeMap(100, 20, 1)).toBeCloseTo(IDLE_FRACTION * 80);
-    expect(idleBeforeMap(100, 120, 1)).toBe(0);
-    // The first chunk has no expectation yet.
-    expect(idleBeforeMap(0, 5, 1)).toBe(0);
+describe('ReadbackPacer', () => {
+  it('sleeps nothing before it has measured a chunk, then IDLE_FRACTION of what is left of the expected time', () => {
+    const pacer = new ReadbackPacer();
+    expect(pacer.idleMs(10, 1, 0.1)).toBe(0);
+    // 10 epochs in 200 ms, waited 50 ms for the map after a sleep: 20 ms an epoch.
+    pacer.record(10, 200, 100, 50);
+    expect(pacer.idleMs(10, 20, 0.1)).toBeCloseTo(IDLE_FRACTION * (200 - 20));
+    expect(pacer.idleMs(5, 20, 0.1)).toBeCloseTo(IDLE_FRACTION * (100 - 20));
+    expect(pacer.idleMs(10, 199, 0.1)).toBe(0);
   });
 
   it('does not sleep after a submission that ran the work itself (llvmpipe runs it inside queue.submit)', () => {
+    const pacer = new ReadbackPacer();
+    pacer.record(10, 200, 0, 0);
     // Before the fix, a chunk slept 0.75 of the last chunk's time on top of its work, and took that
     // longer time as the next expectation: 1 / (1 - 0.75) = 4 times the work in the end.
-    expect(idleBeforeMap(100, 60, 55)).toBe(0);
-    expect(idleBeforeMap(100, 99, 50)).toBe(0);
+    expect(pacer.idleMs(10, 190, 185)).toBe(0);
+    expect(pacer.idleMs(10, 101, 100)).toBe(0);
+  });
+
+  it('expects a longer chunk to take no longer than the last one measured', () => {
+    const pacer = new ReadbackPacer();
+    // 2 epochs in 40 ms (mostly the readback's fixed cost); then 1000 epochs: expect 40 ms, not 20 s.
+    pacer.record(2, 40, 0, 30);
+    expect(pacer.idleMs(1000, 1, 0.1)).toBeCloseTo(IDLE_FRACTION * (40 - 1));
+  });
+
+  it('halves the expectation after a sleep that outlasted the work', () => {
+    const pacer = new ReadbackPacer();
+    // Slept 150 ms of a 160 ms chunk and the map resolved at once: the work took less than the sleep.
+    pacer.record(10, 160, 150, 0.2);
+    expect(pacer.idleMs(10, 0, 0.1)).toBeCloseTo(IDLE_FRACTION * 80);
   });
 });
