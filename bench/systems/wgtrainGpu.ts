@@ -4,15 +4,16 @@
 //
 // THE PATH DIMENSION. GpuTrainerSettings is getting `path: 'auto' | 'fused' | 'general'` (a fused
 // small-model path) with `GpuTrainer.path` and `GpuTrainer.dispatchesPerEpoch`. PATHS_SUPPORTED reads
-// whether this build has it. When it does, every workload runs with path 'auto' and, when auto chose
-// something other than 'general', once more with 'general', so both show side by side; rows name the
-// path the trainer reports. When it does not, the trainer is the general path and rows say so.
+// whether this build has it. When it does, every workload runs with path 'auto' and once more with the
+// path auto did not choose ('general' after a fused auto; 'fused' after a general auto, where the model
+// fits the fused kernel on that adapter), so both show side by side; rows name the path the trainer
+// reports. When it does not, the trainer is the general path and rows say so.
 
 import { DEFAULT_OPTIMIZER } from '../../src/cpu/optimizer.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { GpuTrainer } from '../../src/gpu/gpuTrainer.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
-import { DEFAULT_GPU_TRAINER_SETTINGS, type GpuTrainerSettings } from '../../src/gpu/plan.ts';
+import { DEFAULT_GPU_TRAINER_SETTINGS, PlanError, type GpuTrainerSettings } from '../../src/gpu/plan.ts';
 import { SHUFFLE_SEED, type WorkloadInputs } from '../workloads.ts';
 import type { DeviceKey, System, TrainingRun } from './system.ts';
 
@@ -50,28 +51,35 @@ export class WgtrainGpuSystem implements System {
 
   variants(): string[] {
     if (!PATHS_SUPPORTED) return ['general'];
-    // 'general' is run after 'auto' only when auto chose another path (decided in start()).
-    return ['auto', 'general'];
+    // After 'auto', the path it did not choose (decided in start()).
+    return ['auto', 'general', 'fused'];
   }
 
   async start(inputs: WorkloadInputs, variant: string): Promise<TrainingRun> {
     const key = inputs.workload.id;
-    if (PATHS_SUPPORTED && variant === 'general' && (this.autoPath.get(key) ?? 'general') === 'general') {
-      throw new SkipVariant(`path 'auto' already chose the general path for ${key}`);
+    if (PATHS_SUPPORTED && variant !== 'auto' && (this.autoPath.get(key) ?? 'general') === variant) {
+      throw new SkipVariant(`path 'auto' already chose the ${variant} path for ${key}`);
     }
     // Typed loosely so this file compiles with and without the path setting.
     const settings = (PATHS_SUPPORTED ? { path: variant } : {}) as unknown as Partial<GpuTrainerSettings>;
-    const trainer = await GpuTrainer.create(
-      this.ctx,
-      {
-        params: inputs.params,
-        train: inputs.train,
-        optimizer: { ...DEFAULT_OPTIMIZER, kind: 'gd', lr: inputs.workload.lr },
-        batchSize: inputs.workload.batchSize,
-        shuffleSeed: SHUFFLE_SEED,
-      },
-      settings,
-    );
+    let trainer: GpuTrainer;
+    try {
+      trainer = await GpuTrainer.create(
+        this.ctx,
+        {
+          params: inputs.params,
+          train: inputs.train,
+          optimizer: { ...DEFAULT_OPTIMIZER, kind: 'gd', lr: inputs.workload.lr },
+          batchSize: inputs.workload.batchSize,
+          shuffleSeed: SHUFFLE_SEED,
+        },
+        settings,
+      );
+    } catch (error) {
+      // The fused path refuses a model it cannot run here (workgroup memory, llvmpipe's loop limit).
+      if (variant === 'fused' && error instanceof PlanError) throw new SkipVariant(`the fused path cannot run ${key} here: ${error.message}`);
+      throw error;
+    }
     const report = trainer as unknown as PathReport;
     const path = report.path ?? 'general';
     if (PATHS_SUPPORTED && variant === 'auto') this.autoPath.set(key, path);

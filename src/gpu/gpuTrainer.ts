@@ -60,6 +60,8 @@ import {
   type KernelProfile,
 } from './kernels.ts';
 import {
+  adapterKind,
+  autoPath,
   chunks,
   DEFAULT_GPU_TRAINER_SETTINGS,
   fusedDataLayout,
@@ -165,10 +167,48 @@ const FUSED_RUN_BYTES = 64;
 
 let nextTrainerId = 1;
 
-/** Of a chunk's expected duration, the part train() sleeps through before waiting on the readback. */
-const IDLE_FRACTION = 0.75;
+/** Of what is left of a chunk's expected duration once it is submitted, the part train() sleeps through before waiting on the readback. */
+export const IDLE_FRACTION = 0.75;
 /** Shorter waits are not worth a timer. */
 const MIN_IDLE_MS = 4;
+/** A map that resolves this soon after a sleep found the work done before the sleep ended. */
+const OVERSLEPT_WAIT_MS = 1;
+
+/**
+ * How long train() sleeps before asking for a chunk's readback: Dawn's Node bindings poll a pending map
+ * with setImmediate, which keeps a CPU core busy for the whole wait, and on a software adapter that core
+ * is one the emulated GPU could have used. The sleep is IDLE_FRACTION of what is left, once the readback
+ * is submitted, of the time the chunk is expected to take, from the last chunk's time per epoch, with
+ * three guards against sleeping past the work, each a bug seen on the software adapters:
+ *   - none after a submission that took half the expected time or more: the adapter ran the work inside
+ *     queue.submit (llvmpipe through OpenGL ES does), nothing is left to run. (Sleeping there anyway,
+ *     counted from before the submission, made each chunk take its work plus 0.75 of the last chunk's
+ *     time: 1 / (1 - 0.75) = 4 times the work in the end, W2 on llvmpipe 155-192 instead of 47 ms.)
+ *   - a chunk of more epochs than the last one measured is expected to take no longer than that one (its
+ *     time per epoch carries the fixed cost of a readback, so scaling it up overshoots: 1000 fused epochs
+ *     after a 2-epoch chunk slept tens of seconds on SwiftShader).
+ *   - a chunk whose map resolved at once after the sleep (the work was done before the sleep ended) sets
+ *     the next expectation to half its time, not all of it (its time is mostly the sleep).
+ */
+export class ReadbackPacer {
+  private msPerEpoch = 0;
+  private lastEpochs = 0;
+
+  /** Milliseconds to sleep for a chunk of `epochs`, `elapsedMs` after it started, its readback's submission having taken `submitMs`. */
+  idleMs(epochs: number, elapsedMs: number, submitMs: number): number {
+    const expectedMs = this.msPerEpoch * Math.min(epochs, this.lastEpochs);
+    if (submitMs >= expectedMs / 2) return 0;
+    const idle = IDLE_FRACTION * (expectedMs - elapsedMs);
+    return idle >= MIN_IDLE_MS ? idle : 0;
+  }
+
+  /** Records a chunk: its epochs, its wall time, the time it slept and the time it then waited for the map. */
+  record(epochs: number, chunkMs: number, sleptMs: number, waitMs: number): void {
+    const overslept = sleptMs > 0 && waitMs < OVERSLEPT_WAIT_MS;
+    this.msPerEpoch = ((overslept ? 0.5 : 1) * chunkMs) / epochs;
+    this.lastEpochs = epochs;
+  }
+}
 
 export class GpuTrainer implements Trainer {
   readonly backend = 'gpu' as const;
@@ -189,8 +229,8 @@ export class GpuTrainer implements Trainer {
   private queue: Promise<unknown> = Promise.resolve();
   private staging: GPUBuffer | null = null;
   private readonly counts: WorkCounts = { dispatches: 0, submissions: 0 };
-  /** Wall milliseconds per epoch of the last train() chunk (0 before the first): how long the next one may sleep. */
-  private msPerEpoch = 0;
+  /** How long train() chunks sleep before their readback. */
+  private readonly pacer = new ReadbackPacer();
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -448,9 +488,7 @@ export class GpuTrainer implements Trainer {
 
   /**
    * Reads back the chunk's `count` history records and the parameters; advances the epoch and step counts.
-   * Waits idle for most of the time the last chunk took per epoch (IDLE_FRACTION) before asking for the
-   * map: Dawn's Node bindings poll a pending map with setImmediate, which keeps a CPU core busy for the
-   * whole wait, and on a software adapter that core is one the emulated GPU could have used.
+   * Sleeps first as long as the pacer says (ReadbackPacer).
    */
   private async finishChunk(encoder: GPUCommandEncoder, count: number, steps: number, started: number): Promise<EpochRecord[][]> {
     const { plan, options, b } = this;
@@ -459,7 +497,8 @@ export class GpuTrainer implements Trainer {
     // Run r's history starts at record r * historyStride, its model at word r * modelStride.
     const historyBytes = ((R - 1) * b.historyStride + count) * 16;
     const modelWords = (R - 1) * b.modelStride + P;
-    const idleMs = IDLE_FRACTION * (this.msPerEpoch * count - (performance.now() - started));
+    let sleptMs = 0;
+    let mapFrom = 0;
     const bytes = await this.readback(
       encoder,
       `train: epochs ${this.epochs + 1}..${this.epochs + count}`,
@@ -468,9 +507,14 @@ export class GpuTrainer implements Trainer {
         [b.params, modelWords * 4],
       ],
       0,
-      idleMs,
+      async (submitMs) => {
+        sleptMs = this.pacer.idleMs(count, performance.now() - started, submitMs);
+        if (sleptMs > 0) await new Promise((resolve) => setTimeout(resolve, sleptMs));
+        mapFrom = performance.now();
+      },
     );
-    this.msPerEpoch = (performance.now() - started) / count;
+    const now = performance.now();
+    this.pacer.record(count, now - started, sleptMs, now - mapFrom);
     const models = new Float32Array(bytes, roundUp(historyBytes, 4), modelWords);
     this.hostParams = this.runs.map((_, r) => this.unpack(models.subarray(r * b.modelStride, r * b.modelStride + P)));
     const trainSize = options.train.size;
@@ -661,10 +705,10 @@ export class GpuTrainer implements Trainer {
 
   /**
    * Copies `copies` ([buffer, bytes, source offset]) into the staging buffer one after another at 4-byte
-   * aligned offsets, after the first `written` bytes the encoder already copied there; submits, sleeps
-   * `idleMs` when that is long enough to bother, waits for the map, and returns those bytes.
+   * aligned offsets, after the first `written` bytes the encoder already copied there; submits, runs
+   * `beforeMap` (given how long the submission took), waits for the map, and returns those bytes.
    */
-  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, idleMs = 0): Promise<ArrayBuffer> {
+  private async readback(encoder: GPUCommandEncoder, what: string, copies: [GPUBuffer, number, number?][], written = 0, beforeMap?: (submitMs: number) => Promise<void>): Promise<ArrayBuffer> {
     let total = roundUp(written, 4);
     const offsets = copies.map(([, size]) => {
       const at = total;
@@ -673,9 +717,15 @@ export class GpuTrainer implements Trainer {
     });
     const staging = this.stagingFor(total);
     copies.forEach(([buffer, size, from = 0], i) => encoder.copyBufferToBuffer(buffer, from, staging, offsets[i], size));
-    await this.ctx.guarded(what, () => this.ctx.device.queue.submit([encoder.finish({ label: what })]));
+    let submitMs = 0;
+    await this.ctx.guarded(what, () => {
+      const commands = encoder.finish({ label: what });
+      const before = performance.now();
+      this.ctx.device.queue.submit([commands]);
+      submitMs = performance.now() - before;
+    });
     this.counts.submissions++;
-    if (idleMs >= MIN_IDLE_MS) await new Promise((resolve) => setTimeout(resolve, idleMs));
+    await beforeMap?.(submitMs);
     const mapped = roundUp(Math.max(total, 4), 8);
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, mapped);
@@ -734,8 +784,9 @@ function describeFused(variant: FusedVariant): string {
 
 /**
  * The fused path's plan and kernel version when it trains, or null for the general path: `fused` forced
- * (a PlanError naming the limit when it does not fit), or `auto` when it fits and an epoch's work is at
- * most fusedMaxEpochWork.
+ * (a PlanError naming the limit when it does not fit), or what `auto` picks for this adapter's kind
+ * (src/gpu/plan.ts autoPath: the fused path when it fits and an epoch's work is at most the measured
+ * crossover of the kind, FUSED_MAX_EPOCH_WORK, or the fusedMaxEpochWork setting).
  */
 function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan, settings: GpuTrainerSettings, runs: number): { plan: FusedPlan; variant: FusedVariant } | null {
   if (settings.path === 'general') return null;
@@ -747,8 +798,8 @@ function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan
   const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize } = ctx.device.limits;
   const limits = { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize, maxLoopIterations: loopIterationLimit(ctx) };
   if (settings.path === 'auto') {
-    if (fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings) !== null) return null;
-    if (fusedEpochWork(spec, plan.trainSize, testSize) > settings.fusedMaxEpochWork) return null;
+    const ineligible = fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings);
+    if (autoPath(adapterKind(ctx.adapterName, ctx.isSoftware), fusedEpochWork(spec, plan.trainSize, testSize), ineligible, settings) === 'general') return null;
   }
   return { plan: planFused(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings, runs), variant };
 }

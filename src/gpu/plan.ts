@@ -16,9 +16,9 @@ export type GpuPath = (typeof GPU_PATHS)[number];
 export interface GpuTrainerSettings {
   /**
    * Which path trains: `fused` (one dispatch runs many epochs in one workgroup; shaders/fused.wgsl),
-   * `general` (a few dispatches per step, any size), or `auto`: fused when the model fits a workgroup
-   * (planFused) and an epoch's work is at most fusedMaxEpochWork, else general. A forced `fused` that does
-   * not fit throws a PlanError naming the limit.
+   * `general` (a few dispatches per step, any size), or `auto` (autoPath): fused when the model fits a
+   * workgroup (planFused) and an epoch's work is at most fusedMaxEpochWork, else general. A forced `fused`
+   * that does not fit throws a PlanError naming the limit.
    */
   path: 'auto' | GpuPath;
   /** Fused path: which kernel version (src/gpu/kernels.ts FUSED_VARIANT_NAMES); auto: chooseFusedVariant. */
@@ -32,7 +32,9 @@ export interface GpuTrainerSettings {
   fusedEpochsPerDispatch: number;
   /**
    * `auto` takes the fused path only up to this much work per epoch, in multiply-adds ((3 train + 1 test
-   * samples) x parameters): one workgroup leaves most of a GPU idle, so big data sets go the general way.
+   * samples) x parameters, fusedEpochWork); 0 = the measured crossover of the adapter's kind
+   * (FUSED_MAX_EPOCH_WORK). One workgroup leaves the rest of the device idle, so big data sets go the
+   * general way.
    */
   fusedMaxEpochWork: number;
   /**
@@ -65,7 +67,7 @@ export const DEFAULT_GPU_TRAINER_SETTINGS: Readonly<GpuTrainerSettings> = {
   fusedVariant: 'auto',
   fusedLanes: 0,
   fusedEpochsPerDispatch: 0,
-  fusedMaxEpochWork: 1 << 22,
+  fusedMaxEpochWork: 0,
   readbackEvery: 1000,
   stepsPerSubmit: 1024,
   gradChunk: 1024,
@@ -445,4 +447,53 @@ export function planFused(spec: MlpSpec, trainSize: number, testSize: number, ba
     epochsPerDispatch,
     chunkEpochs: Math.min(settings.readbackEvery, tableEpochs),
   };
+}
+
+// ---- Which path `auto` takes ----
+
+/**
+ * The kinds of adapter whose crossover between the paths differs (adapterKind): `llvmpipe` (Mesa's
+ * gallivm: llvmpipe, and lavapipe by kinship, unmeasured), `swiftshader` (and any other CPU-emulated
+ * adapter, unmeasured), `gpu` (hardware).
+ */
+export const ADAPTER_KINDS = ['llvmpipe', 'swiftshader', 'gpu'] as const;
+export type AdapterKind = (typeof ADAPTER_KINDS)[number];
+
+/** The kind of an adapter, from its name (GpuContext.adapterName) and whether it is CPU-emulated. */
+export function adapterKind(adapterName: string, software: boolean): AdapterKind {
+  if (/llvmpipe|lavapipe/i.test(adapterName)) return 'llvmpipe';
+  return software ? 'swiftshader' : 'gpu';
+}
+
+/**
+ * The most work per epoch (fusedEpochWork, multiply-adds) for which `auto` takes the fused path, per
+ * adapter kind: about where the fused path stops being faster than the general one, measured with both
+ * paths in one process on the 2-12-5 model, full batch, GD (bench/RESULTS.md, "Which path `auto` takes";
+ * ms an epoch, fused vs general, on 2 shared cores):
+ *   llvmpipe     100,000 (N = 330 of 2-12-5). llvmpipe runs a workgroup on one thread and the general
+ *                path's dispatches on every core, so the one fused workgroup wins only on tiny data sets
+ *                (N=100: 0.18 vs 0.42; N=200: 0.46 vs 0.68); at the assignment's N=400 the two are level
+ *                (0.57-0.81 vs 0.52-0.61; the whole 1000-epoch run 610-642 vs 611-658 ms), at N=1,000
+ *                the general path is ahead (1.13-1.38 vs 1.45-1.78).
+ *   swiftshader  2^23 (N = 27,700). The general path pays some 0.1 ms a dispatch, 7 a step; the fused
+ *                subgroup kernel is ahead up to N=10,000 (39-43 vs 45-52), level at 30,000, behind at
+ *                100,000 when the cores are free (402 vs 262-422).
+ *   gpu          2^22, not measured on hardware: a data set of about 14,000 samples of the assignment's
+ *                model, beyond which one workgroup leaves too much of a GPU idle.
+ */
+export const FUSED_MAX_EPOCH_WORK: Readonly<Record<AdapterKind, number>> = {
+  llvmpipe: 100_000,
+  swiftshader: 1 << 23,
+  gpu: 1 << 22,
+};
+
+/**
+ * The path `auto` takes (pure, so it is tested without a GPU): general when the fused kernel cannot run
+ * the model (`ineligible`, from fusedIneligibility), or when an epoch's work passes the limit
+ * (settings.fusedMaxEpochWork, or the adapter kind's FUSED_MAX_EPOCH_WORK when that is 0); else fused.
+ */
+export function autoPath(kind: AdapterKind, epochWork: number, ineligible: string | null, settings: Pick<GpuTrainerSettings, 'fusedMaxEpochWork'>): GpuPath {
+  if (ineligible !== null) return 'general';
+  const limit = settings.fusedMaxEpochWork > 0 ? settings.fusedMaxEpochWork : FUSED_MAX_EPOCH_WORK[kind];
+  return epochWork <= limit ? 'fused' : 'general';
 }
