@@ -1,0 +1,383 @@
+// The fast CPU network: the same computation as network.ts (the reference), float32 storage, float64
+// sums, reorganised for speed. The batch runs in blocks of BLOCK_SAMPLES samples whose every
+// intermediate (z, a, act'(z), dZ of each layer) stays in L1/L2 cache, instead of the reference's
+// kernel-by-kernel passes over (batch, width) arrays; products are register-blocked four outputs at a
+// time; no exp or tanh is taken twice. Tied to the reference by test/cpu/fastTrainer.test.ts.
+//
+// What is the same as the reference, operation for operation: every forward sum and every dA sum runs
+// in float64 over the same indices in the same order and is rounded to float32 where the reference
+// stores it (z, a, dZ, dA, the per-sample loss).
+// What differs, and why the results still agree to float32 rounding:
+// - weight and bias gradients sum each block in float64 and add the block's sum to a float64 total
+//   (the reference adds sample by sample): a different float64 grouping, relative change ~1e-16;
+// - e^x is expNonPositive (within 1 float64 ulp) instead of Math.exp, and softplus's log1p(e) is
+//   log1pUnit (under 2^-31 relative) instead of Math.log1p;
+// - act'(z) is computed in the forward from the same float64 values the reference recomputes in the
+//   backward (e = exp(-|z|) for softplus's sigmoid, t = tanh(z), s = sigmoid(z)): no second exp or tanh.
+
+import { layerCount, type Activation, type MlpParams } from '../model/mlp.ts';
+import { sigmoid } from './activation.ts';
+
+/**
+ * log1p(u) for u in [0, 1], float64: 2 atanh(s) with s = u / (2 + u) in [0, 1/3], the series to s^17
+ * (the one shaders/activation.wgsl uses). Truncation below 2^-31 relative, well under float32's 2^-24
+ * rounding, and about 3x cheaper than Math.log1p.
+ */
+export function log1pUnit(u: number): number {
+  const s = u / (2 + u);
+  const s2 = s * s;
+  let series = 1 / 17;
+  series = 1 / 15 + s2 * series;
+  series = 1 / 13 + s2 * series;
+  series = 1 / 11 + s2 * series;
+  series = 1 / 9 + s2 * series;
+  series = 1 / 7 + s2 * series;
+  series = 1 / 5 + s2 * series;
+  series = 1 / 3 + s2 * series;
+  series = 1 + s2 * series;
+  return 2 * s * series;
+}
+
+/** 2^(-i/64), i = 0..63: the fractional powers of expNonPositive's range reduction. */
+const POW2_FRACTION = Float64Array.from({ length: 64 }, (_, i) => Math.pow(2, -i / 64));
+/** 2^-j, j = 0..1075 (2^-1075 rounds to 0): the integral powers, down to the smallest subnormal. */
+const POW2_INTEGER = Float64Array.from({ length: 1076 }, (_, j) => Math.pow(2, -j));
+const STEPS_PER_LN2 = 64 * Math.LOG2E;
+/** ln2 / 64 in two parts (fdlibm's split of ln2): n * LN2_64_HIGH is exact for the n used here. */
+const LN2_64_HIGH = 6.9314718036912382e-1 / 64;
+const LN2_64_LOW = 1.9082149292705877e-10 / 64;
+
+/**
+ * e^x for x <= 0 (every exp this network takes: -|z| and logit - max), float64 to within 1 ulp,
+ * 3x faster than Math.exp in V8: x = -(n/64) ln2 + r with |r| <= ln2/128, e^r by its Taylor series to
+ * r^5 (truncation below 4e-17), times 2^(-(n mod 64)/64) and 2^-(n div 64) from tables. 0 below -745
+ * (where float64's e^x underflows too); NaN stays NaN.
+ */
+export function expNonPositive(x: number): number {
+  if (!(x > -745)) return x !== x ? x : 0;
+  const n = (0.5 - x * STEPS_PER_LN2) | 0;
+  const r = x + n * LN2_64_HIGH + n * LN2_64_LOW;
+  let series = 1 / 120;
+  series = 1 / 24 + r * series;
+  series = 1 / 6 + r * series;
+  series = 1 / 2 + r * series;
+  series = 1 + r * series;
+  series = 1 + r * series;
+  return series * POW2_FRACTION[n & 63] * POW2_INTEGER[n >> 6];
+}
+
+/** softplus(z) = max(z, 0) + log1p(e^-|z|), with expNonPositive and log1pUnit; finite for any finite z. */
+export function fastSoftplus(z: number): number {
+  return (z > 0 ? z : 0) + log1pUnit(expNonPositive(-Math.abs(z)));
+}
+
+/**
+ * a (count) = act(z), and, when derivative is given, derivative (count) = act'(z) in float64, from the
+ * same intermediate (e, t, s) the forward already has. z, a, derivative: the same rows of one block.
+ */
+function activateRows(a: Float32Array, derivative: Float64Array | null, z: Float32Array, count: number, activation: Activation): void {
+  switch (activation) {
+    case 'softplus':
+      for (let j = 0; j < count; j++) {
+        const v = z[j];
+        // e = exp(-|z|) <= 1: never an exp of a large positive number.
+        const e = expNonPositive(-Math.abs(v));
+        a[j] = (v > 0 ? v : 0) + log1pUnit(e);
+        // sigmoid(z), the reference's two branches: 1 / (1 + e^-z) for z >= 0, e^z / (1 + e^z) below.
+        if (derivative !== null) derivative[j] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
+      }
+      return;
+    case 'relu':
+      for (let j = 0; j < count; j++) {
+        const v = z[j];
+        a[j] = v > 0 ? v : 0;
+        if (derivative !== null) derivative[j] = v > 0 ? 1 : 0;
+      }
+      return;
+    case 'tanh':
+      for (let j = 0; j < count; j++) {
+        const t = Math.tanh(z[j]);
+        a[j] = t;
+        if (derivative !== null) derivative[j] = 1 - t * t;
+      }
+      return;
+    case 'sigmoid':
+      for (let j = 0; j < count; j++) {
+        const s = sigmoid(z[j]);
+        a[j] = s;
+        if (derivative !== null) derivative[j] = s * (1 - s);
+      }
+      return;
+  }
+}
+
+/**
+ * z (n, out) = x (n, in) W^T + b, x read from x[xAt ..]. W (out, in), b (out). Four outputs at a time
+ * share each load of x; every sum still runs over k in increasing order in float64 from 0 and is rounded
+ * once on the store, as matmulBiasActForward.
+ */
+function denseForward(z: Float32Array, x: Float32Array, xAt: number, W: Float32Array, b: Float32Array, n: number, inSize: number, outSize: number): void {
+  for (let s = 0; s < n; s++) {
+    const xRow = xAt + s * inSize;
+    const zRow = s * outSize;
+    let o = 0;
+    for (; o + 4 <= outSize; o += 4) {
+      const w0 = o * inSize;
+      const w1 = w0 + inSize;
+      const w2 = w1 + inSize;
+      const w3 = w2 + inSize;
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      for (let k = 0; k < inSize; k++) {
+        const v = x[xRow + k];
+        sum0 += v * W[w0 + k];
+        sum1 += v * W[w1 + k];
+        sum2 += v * W[w2 + k];
+        sum3 += v * W[w3 + k];
+      }
+      z[zRow + o] = sum0 + b[o];
+      z[zRow + o + 1] = sum1 + b[o + 1];
+      z[zRow + o + 2] = sum2 + b[o + 2];
+      z[zRow + o + 3] = sum3 + b[o + 3];
+    }
+    for (; o < outSize; o++) {
+      const w = o * inSize;
+      let sum = 0;
+      for (let k = 0; k < inSize; k++) sum += x[xRow + k] * W[w + k];
+      z[zRow + o] = sum + b[o];
+    }
+  }
+}
+
+/**
+ * gradW (out, in) += dZ^T A and gradB (out) += column sums of dZ over one block: dZ (n, out), A (n, in)
+ * read from A[aAt ..]. Each block's sums run over samples in order in float64 registers, four inputs at
+ * a time, and are added to the float64 totals once per block.
+ */
+function accumulateWeightGradients(gradW: Float64Array, gradB: Float64Array, dZ: Float32Array, A: Float32Array, aAt: number, n: number, outSize: number, inSize: number): void {
+  for (let o = 0; o < outSize; o++) {
+    let biasSum = 0;
+    for (let s = 0; s < n; s++) biasSum += dZ[s * outSize + o];
+    gradB[o] += biasSum;
+    const row = o * inSize;
+    let i = 0;
+    for (; i + 4 <= inSize; i += 4) {
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      for (let s = 0; s < n; s++) {
+        const d = dZ[s * outSize + o];
+        const a = aAt + s * inSize + i;
+        sum0 += d * A[a];
+        sum1 += d * A[a + 1];
+        sum2 += d * A[a + 2];
+        sum3 += d * A[a + 3];
+      }
+      gradW[row + i] += sum0;
+      gradW[row + i + 1] += sum1;
+      gradW[row + i + 2] += sum2;
+      gradW[row + i + 3] += sum3;
+    }
+    for (; i < inSize; i++) {
+      let sum = 0;
+      for (let s = 0; s < n; s++) sum += dZ[s * outSize + o] * A[aAt + s * inSize + i];
+      gradW[row + i] += sum;
+    }
+  }
+}
+
+/**
+ * dZBelow (n, in) = (dZ (n, out) W (out, in)) * derivative (n, in): the gradient into the layer's input,
+ * rounded to float32 as the reference's dA, times act'(z) of the layer below. Four inputs at a time share
+ * each load of dZ; sums run over outputs in increasing order, as matmulGradInput.
+ */
+function backpropagate(dZBelow: Float32Array, dZ: Float32Array, W: Float32Array, derivative: Float64Array, n: number, outSize: number, inSize: number): void {
+  for (let s = 0; s < n; s++) {
+    const dRow = s * outSize;
+    const row = s * inSize;
+    let i = 0;
+    for (; i + 4 <= inSize; i += 4) {
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      for (let o = 0; o < outSize; o++) {
+        const d = dZ[dRow + o];
+        const w = o * inSize + i;
+        sum0 += d * W[w];
+        sum1 += d * W[w + 1];
+        sum2 += d * W[w + 2];
+        sum3 += d * W[w + 3];
+      }
+      dZBelow[row + i] = Math.fround(sum0) * derivative[row + i];
+      dZBelow[row + i + 1] = Math.fround(sum1) * derivative[row + i + 1];
+      dZBelow[row + i + 2] = Math.fround(sum2) * derivative[row + i + 2];
+      dZBelow[row + i + 3] = Math.fround(sum3) * derivative[row + i + 3];
+    }
+    for (; i < inSize; i++) {
+      let sum = 0;
+      for (let o = 0; o < outSize; o++) sum += dZ[dRow + o] * W[o * inSize + i];
+      dZBelow[row + i] = Math.fround(sum) * derivative[row + i];
+    }
+  }
+}
+
+/** Samples per block: big enough to amortise per-block work, small enough for L1/L2 at widths of hundreds. */
+export const BLOCK_SAMPLES = 64;
+
+/** Block scratch and float64 gradient totals, allocated once per network. */
+export class FastNetwork {
+  private readonly sizes: readonly number[];
+  private readonly last: number;
+  private readonly activation: Activation;
+  /** z[l] (BLOCK_SAMPLES, layers[l+1]): pre-activations of layer l (z[last]: the logits). */
+  private readonly z: Float32Array[];
+  /** a[l] (BLOCK_SAMPLES, layers[l+1]): activations of hidden layer l. */
+  private readonly a: Float32Array[];
+  /** derivative[l] (BLOCK_SAMPLES, layers[l+1]): act'(z[l]) in float64, kept from the forward for the backward. */
+  private readonly derivative: Float64Array[];
+  /** dZ[l] (BLOCK_SAMPLES, layers[l+1]): loss gradient with respect to z[l]. */
+  private readonly dZ: Float32Array[];
+  /** exps (classes): one sample's e^(z - max), rounded to float32 as the reference stores them in dZ. */
+  private readonly exps: Float32Array;
+  /** gradW[l] (layers[l+1], layers[l]), gradB[l] (layers[l+1]): float64 totals over the batch. */
+  private readonly gradW: Float64Array[];
+  private readonly gradB: Float64Array[];
+  /** The latest sample's cross-entropy (rounded to float32) and argmax, from lossOfSample. */
+  private sampleLoss = 0;
+  private samplePredicted = 0;
+
+  constructor(private readonly params: MlpParams) {
+    const { layers, activation } = params.spec;
+    this.sizes = layers;
+    this.last = layerCount(params.spec) - 1;
+    this.activation = activation;
+    const widths = layers.slice(1);
+    this.z = widths.map((w) => new Float32Array(BLOCK_SAMPLES * w));
+    this.a = widths.map((w) => new Float32Array(BLOCK_SAMPLES * w));
+    this.derivative = widths.map((w) => new Float64Array(BLOCK_SAMPLES * w));
+    this.dZ = widths.map((w) => new Float32Array(BLOCK_SAMPLES * w));
+    this.exps = new Float32Array(layers[layers.length - 1]);
+    this.gradW = widths.map((w, l) => new Float64Array(w * layers[l]));
+    this.gradB = widths.map((w) => new Float64Array(w));
+  }
+
+  /**
+   * Forward, loss and backward of one batch x (n, inputs), y (n), as network.ts forwardBackward: grads
+   * gets the gradient of the MEAN cross-entropy over the batch. Returns the summed loss (float64) and
+   * the number classified right.
+   */
+  forwardBackward(grads: MlpParams, x: Float32Array, y: Uint32Array, n: number): { lossSum: number; correct: number } {
+    const { sizes, last } = this;
+    for (let l = 0; l <= last; l++) {
+      this.gradW[l].fill(0);
+      this.gradB[l].fill(0);
+    }
+    const scale = 1 / n;
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < n; start += BLOCK_SAMPLES) {
+      const count = Math.min(BLOCK_SAMPLES, n - start);
+      const xAt = start * sizes[0];
+      this.forwardBlock(x, xAt, count, true);
+      for (let s = 0; s < count; s++) {
+        const label = y[start + s];
+        this.lossOfSample(s, label, this.dZ[last], scale);
+        lossSum += this.sampleLoss;
+        if (this.samplePredicted === label) correct++;
+      }
+      for (let l = last; l >= 0; l--) {
+        const input = l === 0 ? x : this.a[l - 1];
+        accumulateWeightGradients(this.gradW[l], this.gradB[l], this.dZ[l], input, l === 0 ? xAt : 0, count, sizes[l + 1], sizes[l]);
+        if (l > 0) backpropagate(this.dZ[l - 1], this.dZ[l], this.params.weights[l], this.derivative[l - 1], count, sizes[l + 1], sizes[l]);
+      }
+    }
+    for (let l = 0; l <= last; l++) {
+      grads.weights[l].set(this.gradW[l]);
+      grads.biases[l].set(this.gradB[l]);
+    }
+    return { lossSum, correct };
+  }
+
+  /** predicted (n) = argmax class per sample of x (n, inputs); returns the summed cross-entropy against y (n). */
+  lossAndPredictions(predicted: Uint32Array, x: Float32Array, y: Uint32Array, n: number): number {
+    let lossSum = 0;
+    for (let start = 0; start < n; start += BLOCK_SAMPLES) {
+      const count = Math.min(BLOCK_SAMPLES, n - start);
+      this.forwardBlock(x, start * this.sizes[0], count, false);
+      for (let s = 0; s < count; s++) {
+        this.lossOfSample(s, y[start + s], null, 1);
+        lossSum += this.sampleLoss;
+        predicted[start + s] = this.samplePredicted;
+      }
+    }
+    return lossSum;
+  }
+
+  /** probs (n, classes) = softmax of the logits of x (n, inputs), stable, as the reference's softmax. */
+  probabilities(probs: Float32Array, x: Float32Array, n: number): void {
+    const classes = this.sizes[this.last + 1];
+    const logits = this.z[this.last];
+    for (let start = 0; start < n; start += BLOCK_SAMPLES) {
+      const count = Math.min(BLOCK_SAMPLES, n - start);
+      this.forwardBlock(x, start * this.sizes[0], count, false);
+      for (let s = 0; s < count; s++) {
+        const row = s * classes;
+        let max = logits[row];
+        for (let c = 1; c < classes; c++) if (logits[row + c] > max) max = logits[row + c];
+        let sumExp = 0;
+        for (let c = 0; c < classes; c++) sumExp += expNonPositive(logits[row + c] - max);
+        const logSumExp = max + Math.log(sumExp);
+        // logit - logSumExp <= 0 as well: logSumExp >= max.
+        for (let c = 0; c < classes; c++) probs[(start + s) * classes + c] = expNonPositive(logits[row + c] - logSumExp);
+      }
+    }
+  }
+
+  /** Every layer for `count` samples x[xAt ..]; act'(z) kept for the backward when withDerivative. */
+  private forwardBlock(x: Float32Array, xAt: number, count: number, withDerivative: boolean): void {
+    const { sizes, last } = this;
+    let input = x;
+    let inputAt = xAt;
+    for (let l = 0; l <= last; l++) {
+      denseForward(this.z[l], input, inputAt, this.params.weights[l], this.params.biases[l], count, sizes[l], sizes[l + 1]);
+      if (l === last) return;
+      activateRows(this.a[l], withDerivative ? this.derivative[l] : null, this.z[l], count * sizes[l + 1], this.activation);
+      input = this.a[l];
+      inputAt = 0;
+    }
+  }
+
+  /**
+   * Cross-entropy of softmax(logits of block sample s) against `label` into sampleLoss (rounded to
+   * float32, as the reference's loss array), argmax into samplePredicted, and, when dZ is given, dZ's
+   * row s (classes) = (softmax - onehot) * scale. The reference's softmaxCrossEntropy for one row.
+   */
+  private lossOfSample(s: number, label: number, dZ: Float32Array | null, scale: number): void {
+    const classes = this.sizes[this.last + 1];
+    const logits = this.z[this.last];
+    const row = s * classes;
+    const exps = this.exps;
+    let max = logits[row];
+    let best = 0;
+    for (let c = 1; c < classes; c++) {
+      if (logits[row + c] > max) {
+        max = logits[row + c];
+        best = c;
+      }
+    }
+    let sumExp = 0;
+    for (let c = 0; c < classes; c++) {
+      const e = expNonPositive(logits[row + c] - max);
+      exps[c] = e;
+      sumExp += e;
+    }
+    this.sampleLoss = Math.fround(Math.log(sumExp) - (logits[row + label] - max));
+    this.samplePredicted = best;
+    if (dZ === null) return;
+    for (let c = 0; c < classes; c++) dZ[row + c] = (exps[c] / sumExp - (c === label ? 1 : 0)) * scale;
+  }
+}
