@@ -6,7 +6,7 @@
 //
 // Tolerances. Both trainers run the same float32 computation with float64 sums. The fast one groups the
 // weight-gradient sums by block (a float64 reordering, ~1e-16 relative) and uses its own exp (within 1
-// float64 ulp) and log1p (under 2^-31 relative): a stored float32 value differs from the reference's, if
+// float64 ulp) and log1p (within 1e-13 relative): a stored float32 value differs from the reference's, if
 // at all, by one ulp (6e-8 relative), rarely. Gradient descent carries such differences along without
 // amplifying them, so after tens of epochs losses agree to 1e-5 relative and parameters to 1e-4 (plus
 // 1e-6 absolute for those near 0). A real error (a missing 1/n, a wrong index in a remainder loop, a
@@ -70,27 +70,27 @@ describe('the fast transcendentals', () => {
     expect(expNonPositive(NaN)).toBeNaN();
   });
 
-  it('log1pUnit is within 2^-31 relative of Math.log1p on [0, 1]', () => {
+  it('log1pUnit is within 1e-13 relative of Math.log1p on [0, 1], tiny arguments included', () => {
     let worst = 0;
-    for (const u of [0, 1e-300, 1e-12, 0.25, 0.5, 1, ...randomArray(20_000, 5, 0, 1)]) {
+    for (const u of [0, 1e-300, 1e-12, 1 / 128, 0.25, 0.5, 1 - 2 ** -53, 1, ...randomArray(20_000, 5, 0, 1), ...randomArray(2_000, 8, 0, 1e-6)]) {
       const reference = Math.log1p(u);
       worst = Math.max(worst, reference === 0 ? Math.abs(log1pUnit(u)) : Math.abs(log1pUnit(u) / reference - 1));
     }
-    expect(worst).toBeLessThan(2 ** -31);
+    expect(worst).toBeLessThan(1e-13);
   });
 
-  it('softplus rounded to float32 is the reference rounded to float32 (within 1 ulp), finite at |z| of 1e4', () => {
-    let differing = 0;
+  it('softplus rounded to float32 is the reference rounded to float32, finite at |z| of 1e4', () => {
+    // Errors of ~1e-13 could in principle flip a float32 rounding (1 ulp); on these 50,000 values none does.
+    const differing: string[] = [];
     for (const z of [0, -0, 1e-8, -1e-8, 15, -15, 88, -88, 103, -103, 400, -400, 1e4, -1e4, ...randomArray(50_000, 6, -30, 30)]) {
       const fast = Math.fround(fastSoftplus(z));
       const reference = Math.fround(softplus(z));
-      if (fast !== reference) differing++;
-      expect(Math.abs(fast - reference), `softplus(${z})`).toBeLessThanOrEqual(2 ** -23 * Math.abs(reference));
+      if (fast !== reference) differing.push(`softplus(${z}): ${fast}, reference ${reference}`);
     }
-    expect(differing).toBeLessThan(50);
+    expect(differing).toEqual([]);
     expect(fastSoftplus(1e4)).toBe(1e4);
     expect(fastSoftplus(-1e4)).toBe(0);
-    expect(Math.abs(fastSoftplus(0) / Math.LN2 - 1)).toBeLessThan(2 ** -31);
+    expect(fastSoftplus(0)).toBeCloseTo(Math.LN2, 14);
   });
 });
 
