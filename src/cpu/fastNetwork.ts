@@ -55,13 +55,10 @@ export function expNonPositive(x: number): number {
   if (!(x > -745)) return x !== x ? x : 0;
   const n = (0.5 - x * STEPS_PER_LN2) | 0;
   const r = x + n * LN2_64_HIGH + n * LN2_64_LOW;
-  let series = 1 / 120;
-  series = 1 / 24 + r * series;
-  series = 1 / 6 + r * series;
-  series = 1 / 2 + r * series;
-  series = 1 + r * series;
-  series = 1 + r * series;
-  return series * POW2_FRACTION[n & 63] * POW2_INTEGER[n >> 6];
+  // 1 + r + r^2/2 + r^3/6 + r^4/24 + r^5/120, grouped in r^2 for a shorter dependency chain.
+  const r2 = r * r;
+  const series = 1 + r + r2 * (1 / 2 + r * (1 / 6) + r2 * (1 / 24 + r * (1 / 120)));
+  return series * (POW2_FRACTION[n & 63] * POW2_INTEGER[n >> 6]);
 }
 
 /** softplus(z) = max(z, 0) + log1p(e^-|z|), with expNonPositive and log1pUnit; finite for any finite z. */
@@ -70,40 +67,47 @@ export function fastSoftplus(z: number): number {
 }
 
 /**
- * a (count) = act(z), and, when derivative is given, derivative (count) = act'(z) in float64, from the
- * same intermediate (e, t, s) the forward already has. z, a, derivative: the same rows of one block.
+ * a (count) = act(z) and derivative (count) = act'(z) in float64, from the same intermediate (e, t, s)
+ * the forward already has. z, a, derivative: the same rows of one block.
  */
-function activateRows(a: Float32Array, derivative: Float64Array | null, z: Float32Array, count: number, activation: Activation): void {
+function activateRows(a: Float32Array, derivative: Float64Array, z: Float32Array, count: number, activation: Activation): void {
   switch (activation) {
     case 'softplus':
+      // Two passes, e = exp(-|z|) first (kept in derivative), then log1p and sigmoid from it: each pass's
+      // dependency chain is half as long, so the CPU overlaps more elements (about 1.5x faster than one).
+      // e <= 1: never an exp of a large positive number.
+      for (let j = 0; j < count; j++) derivative[j] = expNonPositive(-Math.abs(z[j]));
+      // No branch on the sign of z (unpredictable: about 1.4x faster), and still bit-identical:
+      // max(z, 0) = (z + |z|) / 2 exactly for finite z (z = -Infinity gives NaN here, 0 in the reference:
+      // a model that far gone fails loudly); sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z)
+      // below, the reference's two branches, as (negative ? e : 1) / (1 + e) with an exact select.
       for (let j = 0; j < count; j++) {
         const v = z[j];
-        // e = exp(-|z|) <= 1: never an exp of a large positive number.
-        const e = expNonPositive(-Math.abs(v));
-        a[j] = (v > 0 ? v : 0) + log1pUnit(e);
-        // sigmoid(z), the reference's two branches: 1 / (1 + e^-z) for z >= 0, e^z / (1 + e^z) below.
-        if (derivative !== null) derivative[j] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
+        const e = derivative[j];
+        a[j] = (v + Math.abs(v)) * 0.5 + log1pUnit(e);
+        const negative = +(v < 0);
+        derivative[j] = (negative * e + (1 - negative)) / (1 + e);
       }
       return;
     case 'relu':
       for (let j = 0; j < count; j++) {
         const v = z[j];
         a[j] = v > 0 ? v : 0;
-        if (derivative !== null) derivative[j] = v > 0 ? 1 : 0;
+        derivative[j] = v > 0 ? 1 : 0;
       }
       return;
     case 'tanh':
       for (let j = 0; j < count; j++) {
         const t = Math.tanh(z[j]);
         a[j] = t;
-        if (derivative !== null) derivative[j] = 1 - t * t;
+        derivative[j] = 1 - t * t;
       }
       return;
     case 'sigmoid':
       for (let j = 0; j < count; j++) {
         const s = sigmoid(z[j]);
         a[j] = s;
-        if (derivative !== null) derivative[j] = s * (1 - s);
+        derivative[j] = s * (1 - s);
       }
       return;
   }
@@ -305,7 +309,7 @@ export class FastNetwork {
     for (let start = 0; start < n; start += BLOCK_SAMPLES) {
       const count = Math.min(BLOCK_SAMPLES, n - start);
       const xAt = start * sizes[0];
-      this.forwardBlock(x, xAt, count, true);
+      this.forwardBlock(x, xAt, count);
       for (let s = 0; s < count; s++) {
         const label = y[start + s];
         this.lossOfSample(s, label, this.dZ[last], scale);
@@ -330,7 +334,7 @@ export class FastNetwork {
     let lossSum = 0;
     for (let start = 0; start < n; start += BLOCK_SAMPLES) {
       const count = Math.min(BLOCK_SAMPLES, n - start);
-      this.forwardBlock(x, start * this.sizes[0], count, false);
+      this.forwardBlock(x, start * this.sizes[0], count);
       for (let s = 0; s < count; s++) {
         this.lossOfSample(s, y[start + s], null, 1);
         lossSum += this.sampleLoss;
@@ -346,7 +350,7 @@ export class FastNetwork {
     const logits = this.z[this.last];
     for (let start = 0; start < n; start += BLOCK_SAMPLES) {
       const count = Math.min(BLOCK_SAMPLES, n - start);
-      this.forwardBlock(x, start * this.sizes[0], count, false);
+      this.forwardBlock(x, start * this.sizes[0], count);
       for (let s = 0; s < count; s++) {
         const row = s * classes;
         let max = logits[row];
@@ -360,15 +364,15 @@ export class FastNetwork {
     }
   }
 
-  /** Every layer for `count` samples x[xAt ..]; act'(z) kept for the backward when withDerivative. */
-  private forwardBlock(x: Float32Array, xAt: number, count: number, withDerivative: boolean): void {
+  /** Every layer for `count` samples x[xAt ..], act'(z) kept for a backward (computed even when only evaluating: it is cheap). */
+  private forwardBlock(x: Float32Array, xAt: number, count: number): void {
     const { sizes, last } = this;
     let input = x;
     let inputAt = xAt;
     for (let l = 0; l <= last; l++) {
       denseForward(this.z[l], input, inputAt, this.params.weights[l], this.params.biases[l], count, sizes[l], sizes[l + 1]);
       if (l === last) return;
-      activateRows(this.a[l], withDerivative ? this.derivative[l] : null, this.z[l], count * sizes[l + 1], this.activation);
+      activateRows(this.a[l], this.derivative[l], this.z[l], count * sizes[l + 1], this.activation);
       input = this.a[l];
       inputAt = 0;
     }
