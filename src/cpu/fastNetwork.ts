@@ -114,46 +114,76 @@ function activateRows(a: Float32Array, derivative: Float64Array, z: Float32Array
 }
 
 /**
- * z (n, out) = x (n, in) W^T + b, x read from x[xAt ..]. W (out, in), b (out). Four outputs at a time
- * share each load of x; every sum still runs over k in increasing order in float64 from 0 and is rounded
- * once on the store, as matmulBiasActForward.
+ * z (n, out) = x (n, in) W^T + b, x read from x[xAt ..]. W (out, in), b (out). Register tiles of two
+ * samples by four outputs: each load of x serves four outputs, each load of W two samples. Every sum
+ * still runs over k in increasing order in float64 from 0 and is rounded once on the store, as
+ * matmulBiasActForward.
  */
 function denseForward(z: Float32Array, x: Float32Array, xAt: number, W: Float32Array, b: Float32Array, n: number, inSize: number, outSize: number): void {
   if (inSize === 2) {
     denseForwardTwoInputs(z, x, xAt, W, b, n, outSize);
     return;
   }
-  for (let s = 0; s < n; s++) {
-    const xRow = xAt + s * inSize;
-    const zRow = s * outSize;
-    let o = 0;
-    for (; o + 4 <= outSize; o += 4) {
-      const w0 = o * inSize;
-      const w1 = w0 + inSize;
-      const w2 = w1 + inSize;
-      const w3 = w2 + inSize;
-      let sum0 = 0;
-      let sum1 = 0;
-      let sum2 = 0;
-      let sum3 = 0;
-      for (let k = 0; k < inSize; k++) {
-        const v = x[xRow + k];
-        sum0 += v * W[w0 + k];
-        sum1 += v * W[w1 + k];
-        sum2 += v * W[w2 + k];
-        sum3 += v * W[w3 + k];
-      }
-      z[zRow + o] = sum0 + b[o];
-      z[zRow + o + 1] = sum1 + b[o + 1];
-      z[zRow + o + 2] = sum2 + b[o + 2];
-      z[zRow + o + 3] = sum3 + b[o + 3];
+  // The last sample of an odd count pairs with itself: computed twice, stored twice, the same value.
+  for (let s = 0; s < n; s += 2) denseForwardSamples(z, x, xAt, W, b, s, Math.min(s + 1, n - 1), inSize, outSize);
+}
+
+/** denseForward's rows s0 and s1: two samples by four outputs a tile. */
+function denseForwardSamples(z: Float32Array, x: Float32Array, xAt: number, W: Float32Array, b: Float32Array, s0: number, s1: number, inSize: number, outSize: number): void {
+  const xRow0 = xAt + s0 * inSize;
+  const xRow1 = xAt + s1 * inSize;
+  const zRow0 = s0 * outSize;
+  const zRow1 = s1 * outSize;
+  let o = 0;
+  for (; o + 4 <= outSize; o += 4) {
+    const w0 = o * inSize;
+    const w1 = w0 + inSize;
+    const w2 = w1 + inSize;
+    const w3 = w2 + inSize;
+    let sum00 = 0;
+    let sum01 = 0;
+    let sum02 = 0;
+    let sum03 = 0;
+    let sum10 = 0;
+    let sum11 = 0;
+    let sum12 = 0;
+    let sum13 = 0;
+    for (let k = 0; k < inSize; k++) {
+      const v0 = x[xRow0 + k];
+      const v1 = x[xRow1 + k];
+      const c0 = W[w0 + k];
+      const c1 = W[w1 + k];
+      const c2 = W[w2 + k];
+      const c3 = W[w3 + k];
+      sum00 += v0 * c0;
+      sum01 += v0 * c1;
+      sum02 += v0 * c2;
+      sum03 += v0 * c3;
+      sum10 += v1 * c0;
+      sum11 += v1 * c1;
+      sum12 += v1 * c2;
+      sum13 += v1 * c3;
     }
-    for (; o < outSize; o++) {
-      const w = o * inSize;
-      let sum = 0;
-      for (let k = 0; k < inSize; k++) sum += x[xRow + k] * W[w + k];
-      z[zRow + o] = sum + b[o];
+    z[zRow0 + o] = sum00 + b[o];
+    z[zRow0 + o + 1] = sum01 + b[o + 1];
+    z[zRow0 + o + 2] = sum02 + b[o + 2];
+    z[zRow0 + o + 3] = sum03 + b[o + 3];
+    z[zRow1 + o] = sum10 + b[o];
+    z[zRow1 + o + 1] = sum11 + b[o + 1];
+    z[zRow1 + o + 2] = sum12 + b[o + 2];
+    z[zRow1 + o + 3] = sum13 + b[o + 3];
+  }
+  for (; o < outSize; o++) {
+    const w = o * inSize;
+    let sum0 = 0;
+    let sum1 = 0;
+    for (let k = 0; k < inSize; k++) {
+      const c = W[w + k];
+      sum0 += x[xRow0 + k] * c;
+      sum1 += x[xRow1 + k] * c;
     }
+    z[zRow0 + o] = sum0 + b[o];
+    z[zRow1 + o] = sum1 + b[o];
   }
 }
 
@@ -171,84 +201,164 @@ function denseForwardTwoInputs(z: Float32Array, x: Float32Array, xAt: number, W:
 
 /**
  * gradW (out, in) += dZ^T A and gradB (out) += column sums of dZ over one block: dZ (n, out), A (n, in)
- * read from A[aAt ..]. Each block's sums run over samples in order in float64 registers, four inputs at
- * a time, and are added to the float64 totals once per block. The last 0-3 inputs and the bias share
- * one more pass (for in = 2, the assignment's first layer, that is the only pass).
+ * read from A[aAt ..]. Each block's sums run over samples in order in float64 registers, in tiles of two
+ * outputs by four inputs (each load of A serves two outputs, each load of dZ four inputs), and are added
+ * to the float64 totals once per block. The last 0-3 inputs and the bias share one more pass (for in = 2,
+ * the assignment's first layer, that is the only pass).
  */
 function accumulateWeightGradients(gradW: Float64Array, gradB: Float64Array, dZ: Float32Array, A: Float32Array, aAt: number, n: number, outSize: number, inSize: number): void {
+  // The last output of an odd count pairs with itself; its second copy is not added.
+  for (let o = 0; o < outSize; o += 2) accumulateOutputs(gradW, gradB, dZ, A, aAt, n, outSize, inSize, o, Math.min(o + 1, outSize - 1));
+}
+
+/** accumulateWeightGradients for outputs o0 and o1 (o1 = o0: for o0 alone). */
+function accumulateOutputs(gradW: Float64Array, gradB: Float64Array, dZ: Float32Array, A: Float32Array, aAt: number, n: number, outSize: number, inSize: number, o0: number, o1: number): void {
   const tail = inSize % 4;
   const tailAt = inSize - tail;
-  for (let o = 0; o < outSize; o++) {
-    const row = o * inSize;
-    for (let i = 0; i < tailAt; i += 4) {
-      let sum0 = 0;
-      let sum1 = 0;
-      let sum2 = 0;
-      let sum3 = 0;
-      for (let s = 0, dAt = o, a = aAt + i; s < n; s++, dAt += outSize, a += inSize) {
-        const d = dZ[dAt];
-        sum0 += d * A[a];
-        sum1 += d * A[a + 1];
-        sum2 += d * A[a + 2];
-        sum3 += d * A[a + 3];
-      }
-      gradW[row + i] += sum0;
-      gradW[row + i + 1] += sum1;
-      gradW[row + i + 2] += sum2;
-      gradW[row + i + 3] += sum3;
+  const row0 = o0 * inSize;
+  const row1 = o1 * inSize;
+  const second = o1 - o0;
+  const paired = second !== 0;
+  for (let i = 0; i < tailAt; i += 4) {
+    let sum00 = 0;
+    let sum01 = 0;
+    let sum02 = 0;
+    let sum03 = 0;
+    let sum10 = 0;
+    let sum11 = 0;
+    let sum12 = 0;
+    let sum13 = 0;
+    for (let s = 0, dAt = o0, a = aAt + i; s < n; s++, dAt += outSize, a += inSize) {
+      const d0 = dZ[dAt];
+      const d1 = dZ[dAt + second];
+      const v0 = A[a];
+      const v1 = A[a + 1];
+      const v2 = A[a + 2];
+      const v3 = A[a + 3];
+      sum00 += d0 * v0;
+      sum01 += d0 * v1;
+      sum02 += d0 * v2;
+      sum03 += d0 * v3;
+      sum10 += d1 * v0;
+      sum11 += d1 * v1;
+      sum12 += d1 * v2;
+      sum13 += d1 * v3;
     }
-    let biasSum = 0;
-    let sum0 = 0;
-    let sum1 = 0;
-    let sum2 = 0;
-    for (let s = 0, dAt = o, a = aAt + tailAt; s < n; s++, dAt += outSize, a += inSize) {
-      const d = dZ[dAt];
-      biasSum += d;
-      // Loop-invariant branches: predicted, and no element past the row is read.
-      if (tail > 0) sum0 += d * A[a];
-      if (tail > 1) sum1 += d * A[a + 1];
-      if (tail > 2) sum2 += d * A[a + 2];
+    gradW[row0 + i] += sum00;
+    gradW[row0 + i + 1] += sum01;
+    gradW[row0 + i + 2] += sum02;
+    gradW[row0 + i + 3] += sum03;
+    if (paired) {
+      gradW[row1 + i] += sum10;
+      gradW[row1 + i + 1] += sum11;
+      gradW[row1 + i + 2] += sum12;
+      gradW[row1 + i + 3] += sum13;
     }
-    gradB[o] += biasSum;
-    if (tail > 0) gradW[row + tailAt] += sum0;
-    if (tail > 1) gradW[row + tailAt + 1] += sum1;
-    if (tail > 2) gradW[row + tailAt + 2] += sum2;
   }
+  let bias0 = 0;
+  let bias1 = 0;
+  let sum00 = 0;
+  let sum01 = 0;
+  let sum02 = 0;
+  let sum10 = 0;
+  let sum11 = 0;
+  let sum12 = 0;
+  for (let s = 0, dAt = o0, a = aAt + tailAt; s < n; s++, dAt += outSize, a += inSize) {
+    const d0 = dZ[dAt];
+    const d1 = dZ[dAt + second];
+    bias0 += d0;
+    bias1 += d1;
+    // Loop-invariant branches: predicted, and no element past the row is read.
+    if (tail > 0) {
+      const v = A[a];
+      sum00 += d0 * v;
+      sum10 += d1 * v;
+    }
+    if (tail > 1) {
+      const v = A[a + 1];
+      sum01 += d0 * v;
+      sum11 += d1 * v;
+    }
+    if (tail > 2) {
+      const v = A[a + 2];
+      sum02 += d0 * v;
+      sum12 += d1 * v;
+    }
+  }
+  gradB[o0] += bias0;
+  if (tail > 0) gradW[row0 + tailAt] += sum00;
+  if (tail > 1) gradW[row0 + tailAt + 1] += sum01;
+  if (tail > 2) gradW[row0 + tailAt + 2] += sum02;
+  if (!paired) return;
+  gradB[o1] += bias1;
+  if (tail > 0) gradW[row1 + tailAt] += sum10;
+  if (tail > 1) gradW[row1 + tailAt + 1] += sum11;
+  if (tail > 2) gradW[row1 + tailAt + 2] += sum12;
 }
 
 /**
  * dZBelow (n, in) = (dZ (n, out) W (out, in)) * derivative (n, in): the gradient into the layer's input,
- * rounded to float32 as the reference's dA, times act'(z) of the layer below. Four inputs at a time share
- * each load of dZ; sums run over outputs in increasing order, as matmulGradInput.
+ * rounded to float32 as the reference's dA, times act'(z) of the layer below. Register tiles of two
+ * samples by four inputs: each load of W serves two samples, each load of dZ four inputs. Sums run over
+ * outputs in increasing order, as matmulGradInput.
  */
 function backpropagate(dZBelow: Float32Array, dZ: Float32Array, W: Float32Array, derivative: Float64Array, n: number, outSize: number, inSize: number): void {
-  for (let s = 0; s < n; s++) {
-    const dRow = s * outSize;
-    const row = s * inSize;
-    let i = 0;
-    for (; i + 4 <= inSize; i += 4) {
-      let sum0 = 0;
-      let sum1 = 0;
-      let sum2 = 0;
-      let sum3 = 0;
-      for (let o = 0; o < outSize; o++) {
-        const d = dZ[dRow + o];
-        const w = o * inSize + i;
-        sum0 += d * W[w];
-        sum1 += d * W[w + 1];
-        sum2 += d * W[w + 2];
-        sum3 += d * W[w + 3];
-      }
-      dZBelow[row + i] = Math.fround(sum0) * derivative[row + i];
-      dZBelow[row + i + 1] = Math.fround(sum1) * derivative[row + i + 1];
-      dZBelow[row + i + 2] = Math.fround(sum2) * derivative[row + i + 2];
-      dZBelow[row + i + 3] = Math.fround(sum3) * derivative[row + i + 3];
+  // The last sample of an odd count pairs with itself, as in denseForward.
+  for (let s = 0; s < n; s += 2) backpropagateSamples(dZBelow, dZ, W, derivative, s, Math.min(s + 1, n - 1), outSize, inSize);
+}
+
+/** backpropagate's rows s0 and s1: two samples by four inputs a tile. */
+function backpropagateSamples(dZBelow: Float32Array, dZ: Float32Array, W: Float32Array, derivative: Float64Array, s0: number, s1: number, outSize: number, inSize: number): void {
+  const dRow0 = s0 * outSize;
+  const dRow1 = s1 * outSize;
+  const row0 = s0 * inSize;
+  const row1 = s1 * inSize;
+  let i = 0;
+  for (; i + 4 <= inSize; i += 4) {
+    let sum00 = 0;
+    let sum01 = 0;
+    let sum02 = 0;
+    let sum03 = 0;
+    let sum10 = 0;
+    let sum11 = 0;
+    let sum12 = 0;
+    let sum13 = 0;
+    for (let o = 0; o < outSize; o++) {
+      const d0 = dZ[dRow0 + o];
+      const d1 = dZ[dRow1 + o];
+      const w = o * inSize + i;
+      const c0 = W[w];
+      const c1 = W[w + 1];
+      const c2 = W[w + 2];
+      const c3 = W[w + 3];
+      sum00 += d0 * c0;
+      sum01 += d0 * c1;
+      sum02 += d0 * c2;
+      sum03 += d0 * c3;
+      sum10 += d1 * c0;
+      sum11 += d1 * c1;
+      sum12 += d1 * c2;
+      sum13 += d1 * c3;
     }
-    for (; i < inSize; i++) {
-      let sum = 0;
-      for (let o = 0; o < outSize; o++) sum += dZ[dRow + o] * W[o * inSize + i];
-      dZBelow[row + i] = Math.fround(sum) * derivative[row + i];
+    dZBelow[row0 + i] = Math.fround(sum00) * derivative[row0 + i];
+    dZBelow[row0 + i + 1] = Math.fround(sum01) * derivative[row0 + i + 1];
+    dZBelow[row0 + i + 2] = Math.fround(sum02) * derivative[row0 + i + 2];
+    dZBelow[row0 + i + 3] = Math.fround(sum03) * derivative[row0 + i + 3];
+    dZBelow[row1 + i] = Math.fround(sum10) * derivative[row1 + i];
+    dZBelow[row1 + i + 1] = Math.fround(sum11) * derivative[row1 + i + 1];
+    dZBelow[row1 + i + 2] = Math.fround(sum12) * derivative[row1 + i + 2];
+    dZBelow[row1 + i + 3] = Math.fround(sum13) * derivative[row1 + i + 3];
+  }
+  for (; i < inSize; i++) {
+    let sum0 = 0;
+    let sum1 = 0;
+    for (let o = 0; o < outSize; o++) {
+      const c = W[o * inSize + i];
+      sum0 += dZ[dRow0 + o] * c;
+      sum1 += dZ[dRow1 + o] * c;
     }
+    dZBelow[row0 + i] = Math.fround(sum0) * derivative[row0 + i];
+    dZBelow[row1 + i] = Math.fround(sum1) * derivative[row1 + i];
   }
 }
 
