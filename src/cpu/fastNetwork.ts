@@ -1,8 +1,8 @@
 // The fast CPU network: the same computation as network.ts (the reference), float32 storage, float64
 // sums, reorganised for speed. The batch runs in blocks of BLOCK_SAMPLES samples whose every
 // intermediate (z, a, act'(z), dZ of each layer) stays in L1/L2 cache, instead of the reference's
-// kernel-by-kernel passes over (batch, width) arrays; products are register-blocked four outputs at a
-// time; no exp or tanh is taken twice. Tied to the reference by test/cpu/fastTrainer.test.ts.
+// kernel-by-kernel passes over (batch, width) arrays; products run in register tiles of two by four; no
+// exp or tanh is taken twice. Tied to the reference by test/cpu/fastTrainer.test.ts.
 //
 // What is the same as the reference, operation for operation: every forward sum and every dA sum runs
 // in float64 over the same indices in the same order and is rounded to float32 where the reference
@@ -16,7 +16,7 @@
 //   backward (e = exp(-|z|) for softplus's sigmoid, t = tanh(z), s = sigmoid(z)): no second exp or tanh.
 
 import { layerCount, type Activation, type MlpParams } from '../model/mlp.ts';
-import { sigmoid } from './activation.ts';
+import { ACTIVATION_FUNCTIONS, sigmoid } from './activation.ts';
 
 /** log1p(j/64) and 1/(1 + j/64), j = 0..64: the table points of log1pUnit. */
 const LOG1P_AT_POINT = Float64Array.from({ length: 65 }, (_, j) => Math.log1p(j / 64));
@@ -110,6 +110,14 @@ function activateRows(a: Float32Array, derivative: Float64Array, z: Float32Array
         derivative[j] = s * (1 - s);
       }
       return;
+    default: {
+      // An activation without a case above (one added later): the reference's own functions, slower.
+      const { forward, derivative: actDerivative } = ACTIVATION_FUNCTIONS[activation as Activation];
+      for (let j = 0; j < count; j++) {
+        a[j] = forward(z[j]);
+        derivative[j] = actDerivative(z[j]);
+      }
+    }
   }
 }
 
