@@ -53,7 +53,7 @@ function pct(v: number | null): string {
 
 /** Short system names for tables and legends. */
 export function systemName(r: { system: string; device: string }): string {
-  const names: Record<string, string> = { 'wgtrain-cpu': 'wgtrain CPU ref', 'wgtrain-gpu': 'wgtrain GPU', 'tfjs-cpu': 'TF.js cpu', 'tfjs-wasm': 'TF.js wasm', 'tfjs-webgpu': 'TF.js webgpu' };
+  const names: Record<string, string> = { 'wgtrain-cpu': 'wgtrain CPU ref', 'wgtrain-cpu-fast': 'wgtrain CPU fast', 'wgtrain-gpu': 'wgtrain GPU', 'tfjs-cpu': 'TF.js cpu', 'tfjs-wasm': 'TF.js wasm', 'tfjs-webgpu': 'TF.js webgpu' };
   const name = names[r.system] ?? r.system;
   return r.device === 'cpu' ? name : `${name} @${r.device}`;
 }
@@ -135,7 +135,7 @@ export function headlines(result: BenchResult): string[] {
       for (const r of rows.filter((x) => x.system === system)) if (!byDevice.has(r.device) || ms(r) < ms(byDevice.get(r.device)!)) byDevice.set(r.device, r);
       return [...byDevice.values()];
     };
-    for (const r of [...bestBy('wgtrain-gpu'), ...rows.filter((x) => x.system.startsWith('tfjs'))]) {
+    for (const r of [...rows.filter((x) => x.system === 'wgtrain-cpu-fast'), ...bestBy('wgtrain-gpu'), ...rows.filter((x) => x.system.startsWith('tfjs'))]) {
       parts.push(`${systemName(r)}${pathOf(r)} ${fmt(ms(r))} (speed-up over CPU ref ${fmt(ms(cpu) / ms(r))}x)`);
     }
     lines.push(`${w}: ${parts.join('; ')}`);

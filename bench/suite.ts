@@ -25,7 +25,7 @@ import { errorLine } from './errors.ts';
 import { cpuKernelRows, dispatchOverhead, gpuKernelRows, kernelShapes, makeShapeInputs, tfjsKernelRows, type KernelBudget, type KernelRow, type OverheadRow, type ShapeInputs } from './kernels.ts';
 import { SYSTEM_IDS, type DeviceKey, type System, type SystemId, type TrainingRun } from './systems/system.ts';
 import { TfjsSystem, loadTf, type TfBackendName } from './systems/tfjs.ts';
-import { referenceTrainer, WgtrainCpuSystem } from './systems/wgtrainCpu.ts';
+import { referenceTrainer, WgtrainCpuFastSystem, WgtrainCpuSystem } from './systems/wgtrainCpu.ts';
 import { gpuSettingsText, PATHS_SUPPORTED, SkipVariant, WgtrainGpuSystem } from './systems/wgtrainGpu.ts';
 import { GpuTimer, instrumentDevice, stats, timeMs, type Stats } from './timing.ts';
 import { buildInputs, fullWorkloads, quickWorkloads, subsampleInputs, sweepN, sweepWidth, type SuiteName, type Workload, type WorkloadInputs } from './workloads.ts';
@@ -186,6 +186,8 @@ async function openSystem(id: SystemId, device: DeviceKey): Promise<System> {
   switch (id) {
     case 'wgtrain-cpu':
       return new WgtrainCpuSystem();
+    case 'wgtrain-cpu-fast':
+      return new WgtrainCpuFastSystem();
     case 'wgtrain-gpu':
       if (device === 'cpu') throw new Error('wgtrain-gpu needs an adapter');
       return WgtrainGpuSystem.open(device);

@@ -12,6 +12,7 @@ export { ACTIVATIONS, type Activation, initParams, type MlpParams, type MlpSpec,
 export { type Model, ModelFileError, parseModel, serializeModel } from './model/modelFile.ts';
 
 export { CpuTrainer } from './cpu/cpuTrainer.ts';
+export { FastCpuTrainer } from './cpu/fastTrainer.ts';
 export { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './cpu/optimizer.ts';
 export { GpuContext, GpuDeviceLostError, GpuValidationError, NoGpuError, acquireBrowserGpu } from './gpu/device.ts';
 export { acquireNodeGpu, listNodeAdapters, type AdapterChoice } from './gpu/nodeGpu.ts';

@@ -1,10 +1,10 @@
-// The one interface every benchmarked system implements (wgtrain's CPU reference and GPU backend,
+// The one interface every benchmarked system implements (wgtrain's CPU reference, fast CPU trainer and GPU backend,
 // TensorFlow.js on its cpu, wasm and webgpu backends), so the suite drives them all the same way.
 
 import type { MlpParams } from '../../src/model/mlp.ts';
 import type { WorkloadInputs } from '../workloads.ts';
 
-export const SYSTEM_IDS = ['wgtrain-cpu', 'wgtrain-gpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'] as const;
+export const SYSTEM_IDS = ['wgtrain-cpu', 'wgtrain-cpu-fast', 'wgtrain-gpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'] as const;
 export type SystemId = (typeof SYSTEM_IDS)[number];
 
 /** Where a system computes: the CPU, or a WebGPU adapter by choice name. */

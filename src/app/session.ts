@@ -5,7 +5,7 @@
 // every TIMING.viewRefreshMs. Every use of the trainer goes through one queue (`exclusive`), so clicks
 // never interleave with a chunk.
 
-import { CpuTrainer } from '../cpu/cpuTrainer.ts';
+import { FAST_NETWORK, FastCpuTrainer } from '../cpu/fastTrainer.ts';
 import type { OptimizerConfig } from '../cpu/optimizer.ts';
 import type { DataSplit } from '../data/dataset.ts';
 import { applyStandardization, fitStandardization, type Standardization } from '../data/standardize.ts';
@@ -54,7 +54,7 @@ export function yieldToBrowser(): Promise<void> {
 
 /** What the page says when it asked for WebGPU and got none; `reason` is the NoGpuError's message. */
 export function noWebGpuMessage(reason: string): string {
-  return `No WebGPU in this browser (${reason}): training runs on the CPU reference (float32) instead.`;
+  return `No WebGPU in this browser (${reason}): training runs on the ${FAST_NETWORK.deviceName} instead.`;
 }
 
 /** Raw 2-D grid inputs (points, 2) standardized like the model's inputs. */
@@ -317,20 +317,20 @@ export class Session {
     this.listener.views();
   }
 
-  /** After a GPU device loss: the CPU reference continues from the last parameters read back. */
+  /** After a GPU device loss: the CPU trainer continues from the last parameters read back. */
   private continueOnCpu(trainer: Trainer, error: GpuDeviceLostError): void {
     const checkpoint = trainer.checkpoint();
-    this.listener.notice(`${error.message}; continuing on the CPU reference from epoch ${checkpoint.epochsDone} (the last parameters read back)`, 'warn');
+    this.listener.notice(`${error.message}; continuing on the ${FAST_NETWORK.deviceName} from epoch ${checkpoint.epochsDone} (the last parameters read back)`, 'warn');
     try {
       this.handle?.release();
     } catch {
       // The lost device may refuse to be destroyed; it is gone either way.
     }
     const options: TrainerOptions = { ...this.options, params: checkpoint.params, startEpoch: checkpoint.epochsDone };
-    const cpu = new CpuTrainer(options);
+    const cpu = new FastCpuTrainer(options);
     this.options = options;
     this.backend = 'cpu';
-    this.handle = { trainer: cpu, context: null, note: 'CPU reference (after a GPU device loss)', release: () => cpu.dispose() };
+    this.handle = { trainer: cpu, context: null, note: `${cpu.deviceName} (after a GPU device loss)`, release: () => cpu.dispose() };
     this.history.truncate(checkpoint.epochsDone);
     this.listener.history();
   }

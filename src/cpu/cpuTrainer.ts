@@ -1,4 +1,6 @@
-// The CPU reference trainer (float32): the specification the GPU backend is proven against.
+// The CPU reference trainer (float32): the specification the GPU backend is proven against. The same
+// trainer (batching, shuffling, optimizer steps, evaluation) also drives the fast fused network
+// (fastTrainer.ts); only the per-batch computation, a CpuNetwork, differs.
 
 import type { Dataset } from '../data/dataset.ts';
 import { layerCount, toFloat32, zerosLike, type MlpParams } from '../model/mlp.ts';
@@ -13,9 +15,63 @@ const f32 = (n: number) => new Float32Array(n);
 /** Largest batch evaluated at once, to bound the workspace for big evaluation sets. */
 const EVAL_CHUNK = 8192;
 
+/** The per-batch computation of a CPU trainer, on parameters it holds by reference (updated in place). */
+export interface CpuNetwork {
+  /**
+   * Forward, loss and backward of x (n, inputs), y (n): grads gets the gradient of the MEAN cross-entropy
+   * over the batch. Returns the summed loss (float64) and the number classified right.
+   */
+  forwardBackward(grads: MlpParams, x: Float32Array, y: Uint32Array, n: number): { lossSum: number; correct: number };
+  /** predicted (n) = argmax class per sample; returns the summed cross-entropy against y (n). */
+  lossAndPredictions(predicted: Uint32Array, x: Float32Array, y: Uint32Array, n: number): number;
+  /** probs (n, classes) = softmax of the logits of x (n, inputs). */
+  probabilities(probs: Float32Array, x: Float32Array, n: number): void;
+}
+
+/** A network kind: what the trainer reports as its device, and how to build one for batches of up to `capacity`. */
+export interface CpuNetworkKind {
+  readonly deviceName: string;
+  create(params: MlpParams, capacity: number): CpuNetwork;
+}
+
+/** The reference: network.ts's kernel twins, one pass over the whole batch each, on a Workspace. */
+class ReferenceNetwork implements CpuNetwork {
+  private readonly ws: Workspace<Float32Array>;
+
+  constructor(
+    private readonly params: MlpParams,
+    capacity: number,
+  ) {
+    this.ws = makeWorkspace(params, capacity, f32);
+  }
+
+  forwardBackward(grads: MlpParams, x: Float32Array, y: Uint32Array, n: number): { lossSum: number; correct: number } {
+    return forwardBackward(this.params, grads, this.ws, x, y, n);
+  }
+
+  lossAndPredictions(predicted: Uint32Array, x: Float32Array, y: Uint32Array, n: number): number {
+    const { layers } = this.params.spec;
+    const last = layerCount(this.params.spec) - 1;
+    forward(this.params, this.ws, x, n);
+    softmaxCrossEntropy(this.ws.loss, this.ws.dZ[last], predicted, this.ws.z[last], y, n, layers[last + 1], 1);
+    let lossSum = 0;
+    for (let s = 0; s < n; s++) lossSum += this.ws.loss[s];
+    return lossSum;
+  }
+
+  probabilities(probs: Float32Array, x: Float32Array, n: number): void {
+    predictProbabilities(this.params, this.ws, probs, x, n);
+  }
+}
+
+export const REFERENCE_NETWORK: CpuNetworkKind = {
+  deviceName: 'CPU reference (float32)',
+  create: (params, capacity) => new ReferenceNetwork(params, capacity),
+};
+
 export class CpuTrainer implements Trainer {
   readonly backend = 'cpu' as const;
-  readonly deviceName = 'CPU reference (float32)';
+  readonly deviceName: string;
   private epochs = 0;
   private steps = 0;
   private readonly params: MlpParams;
@@ -25,13 +81,19 @@ export class CpuTrainer implements Trainer {
   /** Second moment for Adam. */
   private readonly state2: MlpParams;
   private readonly batchSize: number;
-  private readonly ws: Workspace<Float32Array>;
+  /** Samples the network takes at once: the batch, or up to EVAL_CHUNK test samples when more. */
+  private readonly capacity: number;
+  private readonly network: CpuNetwork;
   private readonly batchX: Float32Array;
   private readonly batchY: Uint32Array;
   private disposed = false;
 
-  constructor(private readonly options: TrainerOptions) {
+  constructor(
+    private readonly options: TrainerOptions,
+    kind: CpuNetworkKind = REFERENCE_NETWORK,
+  ) {
     const { params, train } = options;
+    this.deviceName = kind.deviceName;
     if (train.inputs !== params.spec.layers[0]) {
       throw new Error(`${train.name}: ${train.inputs} inputs per sample, but the model takes ${params.spec.layers[0]}`);
     }
@@ -40,7 +102,8 @@ export class CpuTrainer implements Trainer {
     this.state1 = zerosLike(params.spec, f32);
     this.state2 = zerosLike(params.spec, f32);
     this.batchSize = effectiveBatchSize(options.batchSize, train.size);
-    this.ws = makeWorkspace(this.params, Math.max(this.batchSize, Math.min(EVAL_CHUNK, options.test?.size ?? 0)), f32);
+    this.capacity = Math.max(this.batchSize, Math.min(EVAL_CHUNK, options.test?.size ?? 0));
+    this.network = kind.create(this.params, this.capacity);
     this.batchX = new Float32Array(this.batchSize * train.inputs);
     this.batchY = new Uint32Array(this.batchSize);
     this.epochs = options.startEpoch ?? 0;
@@ -73,7 +136,7 @@ export class CpuTrainer implements Trainer {
         x = this.batchX;
         y = this.batchY;
       }
-      const result = forwardBackward(this.params, this.grads, this.ws, x, y, n);
+      const result = this.network.forwardBackward(this.grads, x, y, n);
       lossSum += result.lossSum;
       correct += result.correct;
       this.step();
@@ -106,17 +169,13 @@ export class CpuTrainer implements Trainer {
 
   private evaluateNow(data: Dataset): Evaluation {
     const classes = this.params.spec.layers[this.params.spec.layers.length - 1];
-    const last = layerCount(this.params.spec) - 1;
     const predicted = new Uint32Array(data.size);
     let lossSum = 0;
-    for (let start = 0; start < data.size; start += this.ws.capacity) {
-      const n = Math.min(this.ws.capacity, data.size - start);
+    for (let start = 0; start < data.size; start += this.capacity) {
+      const n = Math.min(this.capacity, data.size - start);
       const x = data.x.subarray(start * data.inputs, (start + n) * data.inputs);
       const y = data.y.subarray(start, start + n);
-      forward(this.params, this.ws, x, n);
-      softmaxCrossEntropy(this.ws.loss, this.ws.dZ[last], this.ws.predicted, this.ws.z[last], y, n, classes, 1);
-      for (let s = 0; s < n; s++) lossSum += this.ws.loss[s];
-      predicted.set(this.ws.predicted.subarray(0, n), start);
+      lossSum += this.network.lossAndPredictions(predicted.subarray(start, start + n), x, y, n);
     }
     return summarize(lossSum, confusionMatrix(predicted, data.y, classes));
   }
@@ -134,10 +193,10 @@ export class CpuTrainer implements Trainer {
     const { layers } = this.params.spec;
     const classes = layers[layers.length - 1];
     const probs = new Float32Array(n * classes);
-    for (let start = 0; start < n; start += this.ws.capacity) {
-      const count = Math.min(this.ws.capacity, n - start);
+    for (let start = 0; start < n; start += this.capacity) {
+      const count = Math.min(this.capacity, n - start);
       const chunk = x.subarray(start * layers[0], (start + count) * layers[0]);
-      predictProbabilities(this.params, this.ws, probs.subarray(start * classes, (start + count) * classes), chunk, count);
+      this.network.probabilities(probs.subarray(start * classes, (start + count) * classes), chunk, count);
     }
     return probs;
   }
@@ -156,6 +215,6 @@ export class CpuTrainer implements Trainer {
   }
 
   private checkAlive(): void {
-    if (this.disposed) throw new Error('CpuTrainer: used after dispose()');
+    if (this.disposed) throw new Error(`${this.deviceName} trainer: used after dispose()`);
   }
 }

@@ -1,12 +1,14 @@
 // Choosing and creating the trainer for a backend request. Never a silent fallback: `auto` reports which
-// backend it chose and why; an explicit `gpu` that cannot start is an error.
+// backend it chose and why; an explicit `gpu` that cannot start is an error. The CPU runs the fast
+// trainer (src/cpu/fastTrainer.ts); `cpu-reference` runs the specification it is tested against.
 
-import { CpuTrainer } from '../cpu/cpuTrainer.ts';
+import { CpuTrainer, REFERENCE_NETWORK } from '../cpu/cpuTrainer.ts';
+import { FAST_NETWORK, FastCpuTrainer } from '../cpu/fastTrainer.ts';
 import { NoGpuError, type GpuContext } from '../gpu/device.ts';
 import type { GpuTrainerSettings } from '../gpu/plan.ts';
 import type { Trainer, TrainerOptions } from './trainer.ts';
 
-export const BACKEND_CHOICES = ['cpu', 'gpu', 'auto'] as const;
+export const BACKEND_CHOICES = ['cpu', 'cpu-reference', 'gpu', 'auto'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** A trainer and the device it holds; release() frees both. */
@@ -27,8 +29,9 @@ export interface BackendRequest {
   gpuSettings?: Partial<GpuTrainerSettings>;
 }
 
-export function cpuHandle(options: TrainerOptions, note: string): TrainerHandle {
-  const trainer = new CpuTrainer(options);
+/** A CPU trainer: the fast one, or the reference when asked for by name. */
+export function cpuHandle(options: TrainerOptions, note: string, reference = false): TrainerHandle {
+  const trainer = reference ? new CpuTrainer(options) : new FastCpuTrainer(options);
   return { trainer, context: null, note, release: () => trainer.dispose() };
 }
 
@@ -60,7 +63,9 @@ export async function gpuHandle(
 export async function createTrainer(options: TrainerOptions, request: BackendRequest): Promise<TrainerHandle> {
   switch (request.backend) {
     case 'cpu':
-      return cpuHandle(options, 'backend cpu: the CPU reference (float32)');
+      return cpuHandle(options, `backend cpu: ${FAST_NETWORK.deviceName}`);
+    case 'cpu-reference':
+      return cpuHandle(options, `backend cpu-reference: ${REFERENCE_NETWORK.deviceName}`, true);
     case 'gpu':
       return gpuHandle(options, request, (adapter) => `backend gpu: ${adapter}`);
     case 'auto':

@@ -5,7 +5,7 @@
 import type { DataSplit, Dataset } from '../data/dataset.ts';
 import { InputError } from '../data/dataset.ts';
 import { applyStandardization, fitStandardization, type Standardization } from '../data/standardize.ts';
-import { CpuTrainer } from '../cpu/cpuTrainer.ts';
+import { FastCpuTrainer } from '../cpu/fastTrainer.ts';
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../cpu/optimizer.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { GpuPath } from '../gpu/plan.ts';
@@ -218,8 +218,8 @@ export async function runTraining(
       chunk: hooks.chunk ?? 10,
       onProgress: hooks.onProgress,
       onDeviceLost: async (checkpoint, error) => {
-        notice(`${error.message}; continuing on the CPU reference from epoch ${checkpoint.epochsDone} (the last parameters read back)`);
-        const cpu = new CpuTrainer({ ...options, params: checkpoint.params, startEpoch: checkpoint.epochsDone });
+        const cpu = new FastCpuTrainer({ ...options, params: checkpoint.params, startEpoch: checkpoint.epochsDone });
+        notice(`${error.message}; continuing on the ${cpu.deviceName} from epoch ${checkpoint.epochsDone} (the last parameters read back)`);
         owned.push(() => cpu.dispose());
         return cpu;
       },

@@ -33,7 +33,7 @@ export interface Checkpoint {
 
 export interface Trainer {
   readonly backend: BackendName;
-  /** What ran: "CPU reference (float32)" or the GPU adapter's description. */
+  /** What ran: "CPU (fast float32)", "CPU reference (float32)" or the GPU adapter's description. */
   readonly deviceName: string;
   /** Epochs trained so far (shuffling and Adam's step count continue across train() calls). */
   readonly epochsDone: number;

@@ -1,13 +1,13 @@
-// The quick benchmark suite, run programmatically: the CPU reference, the GPU backend on SwiftShader (when
-// it starts here) and TensorFlow.js's cpu backend, on the four quick workloads, one point of each sweep
-// and the kernels alone. Asserts agreement and the shape of every row only: timings are never asserted
-// (they are printed by `npm run bench`).
+// The quick benchmark suite, run programmatically: the CPU reference, the fast CPU trainer, the GPU
+// backend on SwiftShader (when it starts here) and TensorFlow.js's cpu backend, on the four quick
+// workloads, one point of each sweep and the kernels alone. Asserts agreement and the shape of every row
+// only: timings are never asserted (they are printed by `npm run bench`).
 //
 // Agreement: every system's parameters after the check epochs, scored by the CPU reference code, give a
-// training loss within the system's tolerance (bench/agreement.ts lossTolerance: 1e-4 relative for the
-// wgtrain GPU, which follows the CPU reference's algorithm; 1e-3 for TF.js, whose formulas and summation
-// orders differ) of the CPU reference's after the same epochs; every kernel's sampled outputs are within
-// its float32 rounding bound of the float64 oracle.
+// training loss within the system's tolerance (bench/agreement.ts lossTolerance: 1e-5 relative for the
+// fast CPU trainer and 1e-4 for the wgtrain GPU, which follow the CPU reference's algorithm; 1e-3 for
+// TF.js, whose formulas and summation orders differ) of the CPU reference's after the same epochs; every
+// kernel's sampled outputs are within its float32 rounding bound of the float64 oracle.
 
 import { describe, expect, it } from 'vitest';
 import { lossTolerance } from '../../bench/agreement.ts';
@@ -21,7 +21,7 @@ const result: BenchResult = derive(
   await runBench({
     quick: true,
     suites: ['workloads', 'sweeps', 'kernels'],
-    systems: ['wgtrain-cpu', 'wgtrain-gpu', 'tfjs-cpu'],
+    systems: ['wgtrain-cpu', 'wgtrain-cpu-fast', 'wgtrain-gpu', 'tfjs-cpu'],
     adapters: ['swiftshader'],
     repeats: 1,
     only: ['W1', 'W2q', 'W3q', 'W4q', 'N=1000', 'H=64'],
@@ -42,6 +42,7 @@ const COLUMNS: (keyof Row)[] = [
 
 const systems = [
   { system: 'wgtrain-cpu', device: 'cpu', runs: true },
+  { system: 'wgtrain-cpu-fast', device: 'cpu', runs: true },
   { system: 'wgtrain-gpu', device: 'swiftshader', runs: available.swiftshader },
   { system: 'tfjs-cpu', device: 'cpu', runs: true },
 ] as const;

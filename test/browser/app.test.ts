@@ -265,9 +265,9 @@ describe('the page without WebGPU', () => {
     expect(initial.webgpu).toMatchObject({ available: false });
     expect(initial.backend).toBe('cpu');
     expect(await page.textContent('[data-testid=backend]')).toBe('CPU');
-    expect(await page.textContent('[data-testid=adapter]')).toBe('CPU reference (float32)');
+    expect(await page.textContent('[data-testid=adapter]')).toBe('CPU (fast float32)');
     const message = await page.textContent('[data-testid=notices] .notice.warn');
-    expect(message).toMatch(/^No WebGPU in this browser \(.+\): training runs on the CPU reference \(float32\) instead\./);
+    expect(message).toMatch(/^No WebGPU in this browser \(.+\): training runs on the CPU \(fast float32\) instead\./);
 
     // Responsive while training: in a long run, a click on Pause waits for at most about one chunk before
     // the page handles it (input delay: from the click's time stamp to its handler) and stops training.

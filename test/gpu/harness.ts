@@ -1,12 +1,12 @@
-// Shared by the GPU tests: which software adapters start here, running one kernel on host arrays, seeded
-// inputs, and the closeness check every comparison with a CPU twin goes through.
+// Shared by the GPU tests: which software adapters start here, running one kernel on host arrays, and
+// (from ../numeric.ts) seeded inputs and the closeness check every comparison with a CPU twin goes through.
 
-import { expect } from 'vitest';
 import { BufferOwner, UniformRecord } from '../../src/gpu/buffers.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { KERNELS, KernelLibrary, type ConstantName, type KernelName } from '../../src/gpu/kernels.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
-import { makeRng } from '../../src/random.ts';
+
+export { expectClose, randomArray, randomLabels } from '../numeric.ts';
 
 export const SOFTWARE_ADAPTERS = ['swiftshader', 'llvmpipe'] as const;
 export type SoftwareAdapter = (typeof SOFTWARE_ADAPTERS)[number];
@@ -31,22 +31,6 @@ export async function availableAdapters(): Promise<Record<SoftwareAdapter, boole
   return found;
 }
 
-/** Seeded uniform values in [lo, hi). */
-export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const rng = makeRng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng();
-  return out;
-}
-
-/** Seeded integers in [0, classes). */
-export function randomLabels(n: number, classes: number, seed: number): Uint32Array {
-  const rng = makeRng(seed);
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(rng() * classes);
-  return out;
-}
-
 /** An output array filled with NaN, so that an element the kernel never wrote shows. */
 export function poisoned(n: number): Float32Array {
   return new Float32Array(n).fill(NaN);
@@ -55,36 +39,6 @@ export function poisoned(n: number): Float32Array {
 /** A u32 output array filled with 0xffffffff. */
 export function poisonedU32(n: number): Uint32Array {
   return new Uint32Array(n).fill(0xffffffff);
-}
-
-/**
- * Asserts |actual - expected| <= atol + rtol * |expected| elementwise (NaN only where expected is NaN);
- * atol may be one bound per element. On failure the message names the tensor, the first mismatches and
- * the largest error.
- */
-export function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number | ArrayLike<number>, rtol: number): void {
-  expect(actual.length, `${name}: length`).toBe(expected.length);
-  const bad: string[] = [];
-  let badCount = 0;
-  let worst = 0;
-  let worstAt = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    const err = Math.abs(a - e);
-    const bound = (typeof atol === 'number' ? atol : atol[i]) + rtol * Math.abs(e);
-    const ok = Number.isNaN(e) ? Number.isNaN(a) : err <= bound;
-    if (!ok) {
-      badCount++;
-      if (bad.length < 5) bad.push(`[${i}] got ${a}, expected ${e} (bound ${bound.toPrecision(3)})`);
-    }
-    if (!Number.isNaN(err) && err > worst) {
-      worst = err;
-      worstAt = i;
-    }
-  }
-  const summary = `${name}: ${badCount} of ${expected.length} outside atol ${atol} + rtol ${rtol}; first ${bad.join(', ')}; largest error ${worst} at [${worstAt}]`;
-  expect(badCount, summary).toBe(0);
 }
 
 export type HostArray = Float32Array | Uint32Array;

@@ -1,4 +1,4 @@
-// A GPU device lost mid-training: the error is clear, and runTraining continues on the CPU reference from
+// A GPU device lost mid-training: the error is clear, and runTraining continues on the (fast) CPU trainer from
 // the last parameters read back, saying so.
 
 import { describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ describe('device loss during training', () => {
       },
     );
     expect(notices[0]).toMatch(/^backend gpu: SwiftShader/);
-    expect(notices[1]).toMatch(/GPU device lost on SwiftShader.*continuing on the CPU reference from epoch 20/);
+    expect(notices[1]).toMatch(/GPU device lost on SwiftShader.*continuing on the CPU \(fast float32\) from epoch 20/);
     expect(result.backend).toBe('cpu');
     expect(result.history.map((r) => r.epoch)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
 
