@@ -385,7 +385,7 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
       }
     } else {
       for (const lane of lanes) {
-        const handle = cpuHandle(lane.prepared.options, '');
+        const handle = cpuHandle(lane.prepared.options, '', base.backend === 'cpu-reference');
         const trainer = singleRun(handle.trainer);
         device = trainer.deviceName;
         try {
@@ -405,8 +405,8 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
 
 /** The GPU context a sweep runs on, or null for the CPU; `auto` says which it chose. */
 async function sweepContext(base: TrainConfig, hooks: SweepHooks, notice: (m: string) => void): Promise<GpuContext | null> {
-  if (base.backend === 'cpu') {
-    notice('backend cpu: every run trains on the CPU, one after another');
+  if (base.backend === 'cpu' || base.backend === 'cpu-reference') {
+    notice(`backend ${base.backend}: every run trains on the CPU, one after another`);
     return null;
   }
   const acquire = hooks.acquireGpu ?? (() => Promise.reject(new NoGpuError('no GPU provider was given')));

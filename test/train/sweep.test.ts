@@ -75,12 +75,13 @@ describe('ranking', () => {
 });
 
 describe('on the CPU', () => {
-  it('every run of a 2 lr x 2 seed x 2 epoch-count grid is its single run', async () => {
-    const base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend: 'cpu' };
+  it.each(['cpu', 'cpu-reference'] as const)('--backend %s: every run of a 2 lr x 2 seed x 2 epoch-count grid is its single run', async (backend) => {
+    const base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend };
     const sweep = await runSweep(split, base, { ...GRID, lrs: [0.05, 0.2], seeds: [1, 2], epochs: [20, 50] });
     expect(sweep.runs).toHaveLength(8);
     expect(sweep.backend).toBe('cpu');
     expect(sweep.sideBySide).toBe(0);
+    expect(sweep.device).toMatch(backend === 'cpu' ? /fast/ : /reference/);
     await expectSingleRuns(sweep.runs, (config) => runTraining(split, config));
   });
 });
