@@ -468,22 +468,21 @@ export function adapterKind(adapterName: string, software: boolean): AdapterKind
 /**
  * The most work per epoch (fusedEpochWork, multiply-adds) for which `auto` takes the fused path, per
  * adapter kind: about where the fused path stops being faster than the general one, measured with both
- * paths in one process on the 2-12-5 model, full batch, GD (bench/RESULTS.md, "Which path `auto` takes";
- * ms an epoch, fused vs general, on 2 shared cores):
- *   llvmpipe     100,000 (N = 330 of 2-12-5). llvmpipe runs a workgroup on one thread and the general
- *                path's dispatches on every core, so the one fused workgroup wins only on tiny data sets
- *                (N=100: 0.18 vs 0.42; N=200: 0.46 vs 0.68); at the assignment's N=400 the two are level
- *                (0.57-0.81 vs 0.52-0.61; the whole 1000-epoch run 610-642 vs 611-658 ms), at N=1,000
- *                the general path is ahead (1.13-1.38 vs 1.45-1.78).
- *   swiftshader  2^23 (N = 27,700). The general path pays some 0.1 ms a dispatch, 7 a step; the fused
- *                subgroup kernel is ahead up to N=10,000 (39-43 vs 45-52), level at 30,000, behind at
- *                100,000 when the cores are free (402 vs 262-422).
+ * paths in one process on the 2-12-5 model, full batch, GD, on 2 shared cores (ms an epoch, fused vs
+ * general, 20:40 UTC, the fused kernel's four samples per lane and the readback pacer included;
+ * bench/RESULTS.md):
+ *   llvmpipe     2^26. The fused workgroup version is ahead wherever it can run: N=400 0.27 vs 0.86,
+ *                N=1,000 0.71 vs 1.79, N=4,000 3.2 vs 6.0. Past some 7,000 samples an epoch no longer fits
+ *                llvmpipe's loop budget (fusedIneligibility), which is what sends big data sets to the
+ *                general path there.
+ *   swiftshader  2^26 (N = 166,000). The fused subgroup version is ahead at every size measured:
+ *                N=400 0.70 vs 2.24, 4,000 6.2 vs 14.4, 30,000 42 vs 91, 100,000 139 vs 279.
  *   gpu          2^22, not measured on hardware: a data set of about 14,000 samples of the assignment's
  *                model, beyond which one workgroup leaves too much of a GPU idle.
  */
 export const FUSED_MAX_EPOCH_WORK: Readonly<Record<AdapterKind, number>> = {
-  llvmpipe: 100_000,
-  swiftshader: 1 << 23,
+  llvmpipe: 1 << 26,
+  swiftshader: 1 << 26,
   gpu: 1 << 22,
 };
 
