@@ -254,7 +254,8 @@ export function terminalReport(result: BenchResult): string {
   if (sweepRows.length > 0) out.push('', lrSweepTitle(result), table(LR_SWEEP_HEADER, sweepRows.map((r) => lrSweepCells(r, sweepRows)), LR_SWEEP_ALIGN), ...lrSweepHeadlines(result).map((l) => `  ${l}`));
   const missing = notStarted(result);
   if (missing.length > 0) out.push('', 'Systems that did not start', ...missing.map((l) => `  ${l}`));
-  out.push('', `${result.rows.length} rows, ${result.rows.filter((r) => r.status === 'mismatch').length} mismatches, ${result.rows.filter((r) => r.status === 'failed').length} failed; ${result.meta.wallSeconds.toFixed(0)} s`);
+  const lrSweep = sweepRows.length > 0 ? `; lr-sweep: ${sweepRows.length} rows, ${sweepRows.filter((r) => r.status === 'mismatch').length} mismatches, ${sweepRows.filter((r) => r.status === 'failed').length} failed` : '';
+  out.push('', `${result.rows.length} rows, ${result.rows.filter((r) => r.status === 'mismatch').length} mismatches, ${result.rows.filter((r) => r.status === 'failed').length} failed${lrSweep}; ${result.meta.wallSeconds.toFixed(0)} s`);
   return out.join('\n');
 }
 
