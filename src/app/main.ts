@@ -412,7 +412,6 @@ class App {
 
   // ---- rendering ----
 
-
   private renderStats(): void {
     const s = this.session;
     const last = s?.history.last();
