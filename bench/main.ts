@@ -1,5 +1,5 @@
 // `npm run bench [-- options]`: CPU vs GPU vs TensorFlow.js on the four workloads, the two sweeps and the
-// kernels alone. Prints a table, writes bench.json, results.md and sweeps.svg into --out.
+// kernels alone; and (--suite lr-sweep) a grid of runs by runSweep against the same runs one by one. Prints a table, writes bench.json, results.md and sweeps.svg into --out.
 // Also the entry bundled for a GPU machine (../shared/device/pack.sh bench/main.ts): no file reads of
 // sources at run time, WGSL comes in through `?raw` imports, TF.js is optional (its rows fail with the
 // reason when it is not there).
@@ -87,8 +87,11 @@ async function main(argv: string[]): Promise<number> {
   console.log('\n' + terminalReport(result));
   const files = writeReports(result, o.out);
   console.log(`\nwrote ${files.join(', ')}`);
-  const mismatches = result.rows.filter((r) => r.status === 'mismatch').length + result.kernels.filter((k) => k.status === 'mismatch').length;
-  const wgtrainFailures = result.rows.filter((r) => r.status === 'failed' && r.system.startsWith('wgtrain') && result.systems.some((s) => s.system === r.system && s.device === r.device && s.started)).length;
+  const lrSweepRows = result.lrSweep?.rows ?? [];
+  const mismatches = result.rows.filter((r) => r.status === 'mismatch').length + result.kernels.filter((k) => k.status === 'mismatch').length + lrSweepRows.filter((r) => r.status === 'mismatch').length;
+  const wgtrainFailures =
+    result.rows.filter((r) => r.status === 'failed' && r.system.startsWith('wgtrain') && result.systems.some((s) => s.system === r.system && s.device === r.device && s.started)).length +
+    lrSweepRows.filter((r) => r.status === 'failed' && r.adapter !== '').length;
   if (mismatches > 0 || wgtrainFailures > 0) {
     console.error(`bench: ${mismatches} results disagree with their reference, ${wgtrainFailures} wgtrain rows failed`);
     return 1;

@@ -5,6 +5,7 @@
 import { categoricalColor } from '../src/figures/colors.ts';
 import { escapeXml, formatTick, logTicks, num, svgDocument, text } from '../src/figures/svg.ts';
 import type { KernelRow, OverheadRow } from './kernels.ts';
+import type { LrSweepRow } from './lrSweep.ts';
 import type { Stats } from './timing.ts';
 import type { BenchResult, Row } from './suite.ts';
 
@@ -159,6 +160,61 @@ export function headlines(result: BenchResult): string[] {
   return lines;
 }
 
+// ---- The lr-sweep suite ----
+
+const LR_SWEEP_HEADER = ['device', 'what', 'runs x epochs', 'wall s', 's per run', 'sweep / this', 'diff vs sequential', 'diff vs CPU ref', 'status'];
+const LR_SWEEP_ALIGN: ('l' | 'r')[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
+
+function lrSweepWhat(r: LrSweepRow): string {
+  if (r.adapter === '') return 'not run';
+  if (r.kind === 'sweep') return `runSweep, ${r.sideBySide ?? 0} side by side (${r.path})`;
+  if (r.kind === 'single') return `one run alone (${r.path})`;
+  return `runTraining x ${r.runs}, one after another (${r.path})`;
+}
+
+const diffText = (d: number | null) => (d === null ? '-' : d === 0 ? '0' : d.toExponential(1));
+
+function lrSweepCells(r: LrSweepRow, rows: readonly LrSweepRow[]): string[] {
+  const sweep = rows.find((x) => x.device === r.device && x.kind === 'sweep' && x.wallSeconds !== null);
+  const ok = r.wallSeconds !== null;
+  return [
+    r.device === 'cpu' ? 'CPU ref' : `@${r.device}`,
+    lrSweepWhat(r),
+    `${r.runs} x ${r.epochs}`,
+    ok ? fmt(r.wallSeconds) : '-',
+    ok ? fmt(r.wallSeconds! / r.runs) : '-',
+    ok && sweep ? fmt(sweep.wallSeconds! / r.wallSeconds!) : '-',
+    diffText(r.diffVsSequential),
+    diffText(r.diffVsCpu),
+    r.status === 'ok' ? `ok${r.repeats > 1 ? ` (median of ${r.repeats})` : ''}` : `${r.status.toUpperCase()}: ${r.reason ?? ''}`.slice(0, 120),
+  ];
+}
+
+/** Per adapter: the sweep's time against one run alone and against the runs one after another. */
+export function lrSweepHeadlines(result: BenchResult): string[] {
+  const rows = result.lrSweep?.rows ?? [];
+  const find = (device: string, kind: string, path: string) => rows.find((r) => r.device === device && r.kind === kind && r.path === path && r.status === 'ok');
+  const lines: string[] = [];
+  for (const sweep of rows.filter((r) => r.kind === 'sweep' && r.status === 'ok')) {
+    const single = find(sweep.device, 'single', 'fused');
+    const parts = [`@${sweep.device}: the sweep of ${sweep.runs} runs took ${fmt(sweep.wallSeconds)} s`];
+    if (single) parts.push(`${fmt(sweep.wallSeconds! / single.wallSeconds!)}x one run alone (${fmt(single.wallSeconds)} s)`);
+    for (const path of ['fused', 'general']) {
+      const sequential = find(sweep.device, 'sequential', path);
+      if (sequential) parts.push(`${fmt(sweep.wallSeconds! / sequential.wallSeconds!)}x the ${sequential.runs} runs one after another on the ${path} path (${fmt(sequential.wallSeconds)} s)`);
+    }
+    const cpu = find('cpu', 'sequential', 'cpu');
+    if (cpu) parts.push(`${fmt(sweep.wallSeconds! / cpu.wallSeconds!)}x the CPU reference's ${cpu.runs} runs (${fmt(cpu.wallSeconds)} s)`);
+    lines.push(parts.join('; '));
+  }
+  return lines;
+}
+
+function lrSweepTitle(result: BenchResult): string {
+  const c = result.lrSweep!.config;
+  return `lr-sweep: ${c.lrs.length} learning rates (${c.lrs.join(', ')}) x ${c.seeds.length} seeds x ${c.epochs} epochs, 2-12-5 softplus, rings5 ${c.trainSize}/${c.testSize}, full-batch GD`;
+}
+
 function adapterLines(result: BenchResult): string[] {
   const lines = result.meta.adapters.map((a) => `${a.choice}: ${a.found ? `${a.name}${a.software ? ' — CPU-emulated (software), not a GPU' : ''}; ${a.featureLevel}; timestamp-query ${a.timestampQuery ? 'yes' : 'no'}` : 'not found'}`);
   const cpu = result.systems.find((s) => s.device === 'cpu' && s.adapter);
@@ -194,9 +250,12 @@ export function terminalReport(result: BenchResult): string {
   if (result.overhead.length > 0) out.push('', 'No-op dispatch overhead', table(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
   const heads = headlines(result);
   if (heads.length > 0) out.push('', 'Headlines (rows that agree with the CPU reference only)', ...heads.map((l) => `  ${l}`));
+  const sweepRows = result.lrSweep?.rows ?? [];
+  if (sweepRows.length > 0) out.push('', lrSweepTitle(result), table(LR_SWEEP_HEADER, sweepRows.map((r) => lrSweepCells(r, sweepRows)), LR_SWEEP_ALIGN), ...lrSweepHeadlines(result).map((l) => `  ${l}`));
   const missing = notStarted(result);
   if (missing.length > 0) out.push('', 'Systems that did not start', ...missing.map((l) => `  ${l}`));
-  out.push('', `${result.rows.length} rows, ${result.rows.filter((r) => r.status === 'mismatch').length} mismatches, ${result.rows.filter((r) => r.status === 'failed').length} failed; ${result.meta.wallSeconds.toFixed(0)} s`);
+  const lrSweep = sweepRows.length > 0 ? `; lr-sweep: ${sweepRows.length} rows, ${sweepRows.filter((r) => r.status === 'mismatch').length} mismatches, ${sweepRows.filter((r) => r.status === 'failed').length} failed` : '';
+  out.push('', `${result.rows.length} rows, ${result.rows.filter((r) => r.status === 'mismatch').length} mismatches, ${result.rows.filter((r) => r.status === 'failed').length} failed${lrSweep}; ${result.meta.wallSeconds.toFixed(0)} s`);
   return out.join('\n');
 }
 
@@ -208,6 +267,8 @@ export function markdownReport(result: BenchResult): string {
   for (const [title, rows] of sections(result)) if (rows.length > 0) out.push('', `### ${title}`, '', markdownTable(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
   if (result.kernels.length > 0) out.push('', '### Kernels alone', '', markdownTable(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
   if (result.overhead.length > 0) out.push('', '### No-op dispatch overhead', '', markdownTable(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
+  const sweepRows = result.lrSweep?.rows ?? [];
+  if (sweepRows.length > 0) out.push('', `### ${lrSweepTitle(result)}`, '', markdownTable(LR_SWEEP_HEADER, sweepRows.map((r) => lrSweepCells(r, sweepRows)), LR_SWEEP_ALIGN), '', ...lrSweepHeadlines(result).map((l) => `- ${l}`));
   const missing = notStarted(result);
   if (missing.length > 0) out.push('', '### Systems that did not start', '', ...missing.map((l) => `- ${l}`));
   const failed = shownRows(result).filter((r) => r.status !== 'ok');

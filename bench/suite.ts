@@ -22,6 +22,7 @@
 import { listNodeAdapters, type AdapterReport } from '../src/gpu/nodeGpu.ts';
 import { score, lossTolerance, relativeDifference } from './agreement.ts';
 import { errorLine } from './errors.ts';
+import { lrSweepConfig, runLrSweepSuite, type LrSweepResult } from './lrSweep.ts';
 import { cpuKernelRows, dispatchOverhead, gpuKernelRows, kernelShapes, makeShapeInputs, tfjsKernelRows, type KernelBudget, type KernelRow, type OverheadRow, type ShapeInputs } from './kernels.ts';
 import { SYSTEM_IDS, type DeviceKey, type System, type SystemId, type TrainingRun } from './systems/system.ts';
 import { TfjsSystem, loadTf, type TfBackendName } from './systems/tfjs.ts';
@@ -30,7 +31,7 @@ import { gpuSettingsText, PATHS_SUPPORTED, SkipVariant, WgtrainGpuSystem } from 
 import { GpuTimer, instrumentDevice, stats, timeMs, type Stats } from './timing.ts';
 import { buildInputs, fullWorkloads, quickWorkloads, subsampleInputs, sweepN, sweepWidth, type SuiteName, type Workload, type WorkloadInputs } from './workloads.ts';
 
-export const SUITES = ['workloads', 'sweeps', 'kernels'] as const;
+export const SUITES = ['workloads', 'sweeps', 'kernels', 'lr-sweep'] as const;
 export type Suite = (typeof SUITES)[number];
 export const GPU_ADAPTERS = ['hardware', 'swiftshader', 'llvmpipe'] as const;
 export type GpuAdapter = (typeof GPU_ADAPTERS)[number];
@@ -169,6 +170,8 @@ export interface BenchResult {
   rows: Row[];
   kernels: KernelRow[];
   overhead: OverheadRow[];
+  /** The lr-sweep suite (runSweep against sequential runs); null when it did not run. */
+  lrSweep: LrSweepResult | null;
 }
 
 /** What to open, in order: the CPU reference first (its check runs are the reference losses). */
@@ -284,9 +287,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     rows: [],
     kernels: [],
     overhead: [],
+    lrSweep: null,
   };
 
-  for (const { id, device } of systemPlan(options)) {
+  // The lr-sweep suite alone opens no system: it drives runSweep and runTraining itself.
+  const plan = workloads.length > 0 || shapes.length > 0 ? systemPlan(options) : [];
+  for (const { id, device } of plan) {
     let system: System | null = null;
     let failure: string | null = null;
     if (device !== 'cpu' && !found.has(device)) failure = `no ${device} adapter on this machine`;
@@ -324,6 +330,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     } finally {
       await system?.close();
     }
+  }
+  if (options.suites.includes('lr-sweep')) {
+    const gpu = options.systems.includes('wgtrain-gpu') ? options.adapters.map((device) => ({ device, found: found.has(device) })) : [];
+    result.lrSweep = await runLrSweepSuite(lrSweepConfig(options.quick), gpu, log);
   }
   result.meta.wallSeconds = (performance.now() - started) / 1000;
   return result;

@@ -2,7 +2,7 @@
 // (DEFAULT_TRAIN_CONFIG, DEFAULT_OPTIMIZER, the CLI's data defaults), so a model trained with the page's
 // defaults is the one `wgtrain train` makes, and `wgtrain eval --data rings5` sees the page's data.
 
-import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../cpu/optimizer.ts';
+import { DEFAULT_OPTIMIZER, type OptimizerConfig, type OptimizerKind } from '../cpu/optimizer.ts';
 import type { Activation } from '../model/mlp.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../train/runTraining.ts';
 
@@ -40,6 +40,9 @@ export const DEFAULT_APP_CONFIG: AppConfig = {
   standardize: DEFAULT_TRAIN_CONFIG.standardize,
   backend: 'gpu',
 };
+
+/** How the page names the optimizers (its select and the sweep's checkboxes). */
+export const OPTIMIZER_LABELS: Record<OptimizerKind, string> = { gd: 'GD', momentum: 'momentum', adam: 'Adam' };
 
 /** Fraction of a single dropped data file held out as the test set (the CLI's --split default). */
 export const DEFAULT_SPLIT = 0.2;

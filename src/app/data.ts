@@ -33,6 +33,11 @@ export function loadSplit(choice: DataChoice, files: FileTexts): DataSplit {
     : loadData({ data: choice.train, test: choice.test, seed: choice.seed }, readFile);
 }
 
+/** What else reproduces the page's data in model.json's training record: a synthetic set's noise and seed (the CLI's --noise, --data-seed). */
+export function dataRecord(choice: DataChoice): Record<string, unknown> | undefined {
+  return choice.kind === 'synthetic' ? { noise: choice.noise, dataSeed: choice.seed } : undefined;
+}
+
 /**
  * Which dropped files are the training and the test file: one file is split; two are a training file and
  * its test file, the test file named NAME.test.csv (what `wgtrain data --out NAME.csv` writes) or with

@@ -43,12 +43,17 @@ export class History {
    */
   columns(maxPoints: number): [number[], number[], number[], number[], number[]] {
     const all = [this.epoch, this.trainLoss, this.testLoss, this.trainAccuracy, this.testAccuracy];
-    const n = this.length;
-    if (n <= maxPoints) return all.map((c) => c.slice()) as [number[], number[], number[], number[], number[]];
-    const stride = Math.ceil(n / (maxPoints - 1));
-    const rows: number[] = [];
-    for (let i = 0; i < n - 1; i += stride) rows.push(i);
-    rows.push(n - 1);
+    const rows = strideRows(this.length, maxPoints);
     return all.map((c) => rows.map((i) => c[i])) as [number[], number[], number[], number[], number[]];
   }
+}
+
+/** Row indices of `n` rows, at most `maxPoints`: all of them, or an even stride keeping the first and the last. */
+export function strideRows(n: number, maxPoints: number): number[] {
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const stride = Math.ceil(n / (maxPoints - 1));
+  const rows: number[] = [];
+  for (let i = 0; i < n - 1; i += stride) rows.push(i);
+  rows.push(n - 1);
+  return rows;
 }

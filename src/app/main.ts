@@ -6,29 +6,25 @@ import './style.css';
 import { OPTIMIZERS, type OptimizerKind } from '../cpu/optimizer.ts';
 import { InputError } from '../data/dataset.ts';
 import { SYNTHETIC_NAMES, SYNTHETIC_SETS } from '../data/synthetic.ts';
-import { categoricalColor } from '../figures/colors.ts';
 import { confusionMatrixSvg } from '../figures/confusionMatrix.ts';
 import { NoGpuError, acquireBrowserGpu } from '../gpu/device.ts';
 import { ACTIVATIONS, parameterCount, type Activation } from '../model/mlp.ts';
-import { MODEL_FORMAT, parseModel, serializeModel, type Model } from '../model/modelFile.ts';
+import { MODEL_FORMAT, parseModel, type Model } from '../model/modelFile.ts';
 import type { Evaluation } from '../train/metrics.ts';
-import { VERSION } from '../version.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../train/runTraining.ts';
 import { BoundaryView } from './boundaryView.ts';
 import { Curves } from './charts.ts';
-import { DEFAULT_APP_CONFIG, DEFAULT_SPLIT, TIMING, type AppConfig, type DataChoice } from './config.ts';
-import { loadSplit, pickDataFiles } from './data.ts';
+import { DEFAULT_APP_CONFIG, DEFAULT_SPLIT, OPTIMIZER_LABELS, TIMING, type AppConfig, type DataChoice } from './config.ts';
+import { dataRecord, loadSplit, pickDataFiles } from './data.ts';
+import { $, ThrottledDraw, legendItems } from './dom.ts';
+import { downloadModel } from './download.ts';
 import { Session, noWebGpuMessage, type NoticeKind, type SessionListener, type SessionStatus } from './session.ts';
+import { SweepView, type SweepContext } from './sweepView.ts';
 
 /** What the page found when it asked for WebGPU at start-up. */
 type WebGpuProbe = { available: true; adapterName: string } | { available: false; reason: string };
 
 const FILE_OPTION = '__files__';
-
-function $<T extends HTMLElement = HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`index.html has no #${id}`);
-  return el as T;
-}
 
 const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${(100 * v).toFixed(1)}%`);
 const fixed = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
@@ -63,10 +59,14 @@ class App {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly curves = new Curves($('loss-chart'), $('accuracy-chart'));
   private readonly boundary = new BoundaryView($<HTMLCanvasElement>('boundary'));
+  private readonly sweep = new SweepView(() => this.sweepContext(), () => this.session?.pause());
   private readonly notices: { message: string; kind: NoticeKind }[] = [];
   private probe: WebGpuProbe | null = null;
-  private lastChartDraw = -Infinity;
-  private chartTimer: number | null = null;
+  /** The curves are redrawn at most every TIMING.chartRefreshMs. */
+  private readonly charts = new ThrottledDraw(TIMING.chartRefreshMs, () => {
+    if (this.session) this.curves.update(this.session.history);
+    this.renderStats();
+  });
   private dataError: string | null = null;
   /** Longest time between two animation frames while training ran (the page's responsiveness). */
   private maxFrameGapMs = 0;
@@ -94,8 +94,7 @@ class App {
     const dataSet = $<HTMLSelectElement>('data-set');
     dataSet.replaceChildren(...SYNTHETIC_NAMES.map((name) => new Option(name, name)));
     $<HTMLSelectElement>('activation').replaceChildren(...ACTIVATIONS.map((a) => new Option(a, a)));
-    const labels: Record<OptimizerKind, string> = { gd: 'GD', momentum: 'momentum', adam: 'Adam' };
-    $<HTMLSelectElement>('optimizer').replaceChildren(...OPTIMIZERS.map((o) => new Option(labels[o], o)));
+    $<HTMLSelectElement>('optimizer').replaceChildren(...OPTIMIZERS.map((o) => new Option(OPTIMIZER_LABELS[o], o)));
   }
 
   private writeControls(): void {
@@ -344,18 +343,17 @@ class App {
     const session = this.session;
     if (!session?.trainer) return;
     try {
-      const text = serializeModel(await session.model(), VERSION);
-      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = 'model.json';
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadModel(await session.model());
     } catch (error) {
       this.notice((error as Error).message, 'error');
     }
+  }
+
+  /** The page's data and settings for a sweep: everything its grid does not vary. */
+  private sweepContext(): SweepContext {
+    const c = this.config;
+    const base = { ...DEFAULT_TRAIN_CONFIG, activation: c.activation, optimizer: c.optimizer, batchSize: c.batchSize, standardize: c.standardize, backend: c.backend === 'gpu' ? 'auto' : 'cpu' } as const;
+    return { split: loadSplit(c.data, this.files), base, dataRecord: dataRecord(c.data) };
   }
 
   // ---- sessions ----
@@ -382,7 +380,7 @@ class App {
       this.boundary.setData(next.grid, next.split.train, next.split.test, next.spec.layers[next.spec.layers.length - 1]);
       this.renderLegend();
       this.renderArchitecture();
-      this.drawCharts();
+      this.charts.now();
       this.renderMatrix();
       this.renderStatus();
       await next.build();
@@ -396,7 +394,7 @@ class App {
   private listenerFor(session: () => Session): SessionListener {
     const current = () => this.session === session();
     return {
-      history: () => current() && this.scheduleCharts(),
+      history: () => current() && this.charts.soon(),
       views: () => {
         if (!current()) return;
         this.boundary.setProbs(session().boundaryProbs);
@@ -406,29 +404,13 @@ class App {
       status: () => {
         if (!current()) return;
         this.renderStatus();
-        this.drawCharts();
+        this.charts.now();
       },
       notice: (message, kind) => current() && this.notice(message, kind),
     };
   }
 
   // ---- rendering ----
-
-  /** Redraws the curves now when the last draw is TIMING.chartRefreshMs old, else once that time is up. */
-  private scheduleCharts(): void {
-    if (this.chartTimer !== null) return;
-    const wait = this.lastChartDraw + TIMING.chartRefreshMs - performance.now();
-    if (wait <= 0) this.drawCharts();
-    else this.chartTimer = window.setTimeout(() => this.drawCharts(), wait);
-  }
-
-  private drawCharts(): void {
-    if (this.chartTimer !== null) window.clearTimeout(this.chartTimer);
-    this.chartTimer = null;
-    this.lastChartDraw = performance.now();
-    if (this.session) this.curves.update(this.session.history);
-    this.renderStats();
-  }
 
   private renderStats(): void {
     const s = this.session;
@@ -528,16 +510,7 @@ class App {
   private renderLegend(): void {
     const s = this.session;
     if (!s) return;
-    $('legend').replaceChildren(
-      ...s.classNames.map((name, c) => {
-        const item = document.createElement('span');
-        item.className = 'legend-item';
-        const swatch = document.createElement('i');
-        swatch.style.background = categoricalColor(c);
-        item.append(swatch, name);
-        return item;
-      }),
-    );
+    $('legend').replaceChildren(...legendItems(s.classNames));
   }
 
   private renderMatrix(): void {
@@ -633,6 +606,7 @@ class App {
       maxFrameGapMs: this.maxFrameGapMs,
       notices: this.notices.map((n) => ({ ...n })),
       dataError: this.dataError,
+      sweep: this.sweep.state(),
     };
   }
 }

@@ -18,6 +18,7 @@ import type { Evaluation } from '../train/metrics.ts';
 import { checkDataFitsModel, trainedEpochs, trainingRecord } from '../train/runTraining.ts';
 import type { Trainer, TrainerOptions } from '../train/trainer.ts';
 import { BOUNDARY_RESOLUTION, TIMING, type AppConfig } from './config.ts';
+import { dataRecord } from './data.ts';
 import { History } from './history.ts';
 
 export type SessionStatus = 'building' | 'ready' | 'running' | 'paused' | 'done' | 'error' | 'disposed';
@@ -229,7 +230,6 @@ export class Session {
     return this.exclusive(async () => {
       const trainer = this.requireTrainer();
       const params = await trainer.getParams();
-      const data = this.config.data;
       const training = trainingRecord({
         split: this.split,
         spec: this.spec,
@@ -238,8 +238,7 @@ export class Session {
         seed: this.config.seed,
         standardized: this.standardization !== null,
         trainer,
-        // What reproduces the page's synthetic data (the CLI's --noise, --data-seed).
-        dataRecord: data.kind === 'synthetic' ? { noise: data.noise, dataSeed: data.seed } : undefined,
+        dataRecord: dataRecord(this.config.data),
         continuedFrom: this.init?.training,
       });
       return { params, classNames: this.classNames, standardization: this.standardization, training };

@@ -120,6 +120,11 @@ export interface SweepHooks {
   dataRecord?: Record<string, unknown>;
   /** Wall time aimed at per chunk of epochs (default 100 ms). */
   targetMs?: number;
+  /**
+   * Awaited after every chunk (after onProgress): the page yields to the browser here, so that a sweep on
+   * the CPU does not freeze it; throwing stops the sweep (its trainers and device are freed first).
+   */
+  afterChunk?: () => Promise<void>;
 }
 
 // ---- The grid ----
@@ -242,7 +247,7 @@ async function trainLanes(
   lanes: Lane[],
   trainer: LaneTrainer,
   finish: (lane: Lane, laneRun: number, index: number, epochs: number) => Promise<void>,
-  progress: (epochs: number) => void,
+  progress: (epochs: number) => Promise<void>,
   targetMs: number,
 ): Promise<void> {
   const stops = [...new Set(lanes.flatMap((l) => l.runs.map((r) => r.epochs)))].sort((a, b) => a - b);
@@ -261,7 +266,7 @@ async function trainLanes(
       const elapsed = performance.now() - started;
       chunk = Math.max(1, Math.round(count * Math.min(2, Math.max(0.5, targetMs / Math.max(elapsed, 1e-3)))));
       done += count;
-      progress(count * lanes.length);
+      await progress(count * lanes.length);
     }
     if (stop > 0) await finishAt(stop);
   }
@@ -299,11 +304,13 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
   const runHistory = (lane: Lane, epochs: number) => lane.history.slice(0, epochs);
   const laneOf = new Map<number, Lane>();
   for (const lane of lanes) for (const r of lane.runs) laneOf.set(r.index, lane);
-  const progress = (epochs: number) => {
+  const progress = async (epochs: number) => {
     epochsDone += epochs;
-    if (!hooks.onProgress) return;
-    const histories = runs.map((run) => runHistory(laneOf.get(run.index)!, run.config.epochs));
-    hooks.onProgress({ histories, epochsDone, epochsTotal });
+    if (hooks.onProgress) {
+      const histories = runs.map((run) => runHistory(laneOf.get(run.index)!, run.config.epochs));
+      hooks.onProgress({ histories, epochsDone, epochsTotal });
+    }
+    await hooks.afterChunk?.();
   };
   const targetMs = hooks.targetMs ?? 100;
   let sideBySide = 0;

@@ -1,7 +1,8 @@
 // The quick benchmark suite, run programmatically: the CPU reference, the fast CPU trainer, the GPU
 // backend on SwiftShader (when it starts here) and TensorFlow.js's cpu backend, on the four quick
-// workloads, one point of each sweep and the kernels alone. Asserts agreement and the shape of every row
-// only: timings are never asserted (they are printed by `npm run bench`).
+// workloads, one point of each sweep, the kernels alone and the lr-sweep suite (runSweep against the same
+// runs one by one). Asserts agreement and the shape of every row only: timings are never asserted (they
+// are printed by `npm run bench`).
 //
 // Agreement: every system's parameters after the check epochs, scored by the CPU reference code, give a
 // training loss within the system's tolerance (bench/agreement.ts lossTolerance: 1e-5 relative for the
@@ -20,7 +21,7 @@ const lines: string[] = [];
 const result: BenchResult = derive(
   await runBench({
     quick: true,
-    suites: ['workloads', 'sweeps', 'kernels'],
+    suites: ['workloads', 'sweeps', 'kernels', 'lr-sweep'],
     systems: ['wgtrain-cpu', 'wgtrain-cpu-fast', 'wgtrain-gpu', 'tfjs-cpu'],
     adapters: ['swiftshader'],
     repeats: 1,
@@ -107,11 +108,37 @@ describe('bench --quick', () => {
     if (available.swiftshader) expect(result.overhead.map((o) => o.device)).toContain('swiftshader');
   });
 
+  it('lr-sweep: each sweep run equals its sequential run exactly (same adapter and path), every run the CPU reference within 1e-4', () => {
+    const rows = result.lrSweep!.rows;
+    const { lrs, seeds } = result.lrSweep!.config;
+    const runs = lrs.length * seeds.length;
+    expect(rows.filter((r) => r.device === 'cpu').map((r) => r.kind)).toEqual(['single', 'sequential']);
+    for (const r of rows) {
+      const what = `${r.device} ${r.kind} ${r.path}: ${r.reason ?? ''}`;
+      if (r.device === 'swiftshader' && !available.swiftshader) {
+        expect(r.status, what).toBe('failed');
+        continue;
+      }
+      expect(r.status, what).toBe('ok');
+      expect(r.agrees, what).toBe(true);
+      expect(r.testLosses, what).toHaveLength(r.kind === 'single' ? 1 : runs);
+      expect(r.diffVsCpu!, what).toBeLessThanOrEqual(r.device === 'cpu' ? 0 : lossTolerance('wgtrain-gpu'));
+      expect(r.wallSeconds, what).not.toBeNull();
+    }
+    if (!available.swiftshader) return;
+    const sweep = rows.find((r) => r.device === 'swiftshader' && r.kind === 'sweep')!;
+    const sequential = rows.find((r) => r.device === 'swiftshader' && r.kind === 'sequential' && r.path === 'fused')!;
+    expect(sweep.sideBySide).toBe(runs);
+    expect(sweep.diffVsSequential).toBe(0);
+    expect(sweep.testLosses).toEqual(sequential.testLosses);
+  });
+
   it('renders the table, the JSON, the Markdown report and the sweeps chart', () => {
     const json = JSON.parse(jsonReport(result)) as BenchResult;
     expect(json.rows.length).toBe(result.rows.length);
     expect(terminalReport(result)).toContain('W1');
     expect(markdownReport(result)).toContain('| workload |');
+    expect(markdownReport(result)).toContain('### lr-sweep: 2 learning rates');
     const svg = sweepsSvg(result);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('</svg>');

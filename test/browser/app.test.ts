@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticSplit } from '../../src/data/synthetic.ts';
 import { toCsv } from '../../src/data/csv.ts';
-import { ARTIFACTS, CHROMIUM, SITE, cli, ensureSiteBuilt, launch, serveStatic, type Browser, type StaticServer } from './harness.ts';
+import { ARTIFACTS, CHROMIUM, SITE, appInBrowser, appState, cli, ensureSiteBuilt, serveStatic, setField, waitForStatus as waitForAppStatus, type StaticServer } from './harness.ts';
 
 /** The assignment: 2-12-5 softplus, steepest descent (full batch) at lr 0.1, 1000 epochs, on rings5. */
 const EPOCHS = 1000;
@@ -46,25 +46,8 @@ interface AppState {
   dataError: string | null;
 }
 
-const state = (page: Page): Promise<AppState> => page.evaluate(() => window.__wgtrain!.state() as unknown as AppState);
-
-async function waitForStatus(page: Page, statuses: string[], timeout: number): Promise<AppState> {
-  await page.waitForFunction((wanted) => wanted.includes(String(window.__wgtrain?.state().status)), statuses, { timeout, polling: 50 });
-  return state(page);
-}
-
-async function openApp(page: Page, url: string): Promise<AppState> {
-  await page.goto(url);
-  await page.waitForFunction(() => window.__wgtrain !== undefined);
-  await page.evaluate(() => window.__wgtrain!.ready);
-  return waitForStatus(page, ['ready', 'error'], 60_000);
-}
-
-/** Sets an input's value and fires `change`, as a user editing the field does. */
-async function setField(page: Page, selector: string, value: string): Promise<void> {
-  await page.fill(selector, value);
-  await page.dispatchEvent(selector, 'change');
-}
+const state = (page: Page) => appState<AppState>(page);
+const waitForStatus = (page: Page, statuses: string[], timeout: number) => waitForAppStatus<AppState>(page, statuses, timeout);
 
 /** What the boundary canvas shows: distinct colours (quantised) and the share of the most common one. */
 async function boundaryPixels(page: Page): Promise<{ width: number; distinct: number; topShare: number }> {
@@ -189,15 +172,10 @@ afterAll(async () => {
 });
 
 describe('the page with WebGPU (SwiftShader)', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launch(true);
-    await openApp(browser.page, server.url);
-  }, 60_000);
-  afterAll(async () => browser?.close());
+  const app = appInBrowser(true, () => server.url);
 
   it(`trains the assignment model (2-12-5 softplus, GD lr 0.1, full batch, ${EPOCHS} epochs) on the GPU`, async () => {
-    const { page } = browser;
+    const { page, errors } = app.browser;
     const initial = await state(page);
     expect(initial.webgpu, 'WebGPU probe').toMatchObject({ available: true });
     expect(initial.status, initial.notices.map((n) => n.message).join('\n')).toBe('ready');
@@ -220,11 +198,11 @@ describe('the page with WebGPU (SwiftShader)', () => {
     await expectTrainedViews(page, s);
     await page.screenshot({ path: path.join(ARTIFACTS, 'trained-gpu.png'), fullPage: true });
     await expectDownloadMatchesCli(page, s, 'model-gpu.json');
-    expect(browser.errors).toEqual([]);
+    expect(errors).toEqual([]);
   }, 180_000);
 
   it('moves a paused run from the GPU to the CPU and on, from the same parameters', async () => {
-    const { page } = browser;
+    const { page, errors } = app.browser;
     await page.click('[data-testid=reset]');
     await waitForStatus(page, ['ready'], 60_000);
     await setField(page, '[data-testid=epochs]', '50');
@@ -244,21 +222,16 @@ describe('the page with WebGPU (SwiftShader)', () => {
   }, 90_000);
 
   it('opens a model trained by the CLI and evaluates it on the GPU with the same accuracy', async () => {
-    await browser.page.selectOption('[data-testid=backend-select]', 'gpu');
-    await expectCliModelOpens(browser.page, dir, 'gpu');
+    await app.browser.page.selectOption('[data-testid=backend-select]', 'gpu');
+    await expectCliModelOpens(app.browser.page, dir, 'gpu');
   }, 90_000);
 });
 
 describe('the page without WebGPU', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launch(false);
-    await openApp(browser.page, server.url);
-  }, 60_000);
-  afterAll(async () => browser?.close());
+  const app = appInBrowser(false, () => server.url);
 
   it('says there is no WebGPU, then trains the assignment model on the CPU and stays responsive', async () => {
-    const { page } = browser;
+    const { page, errors } = app.browser;
     const initial = await state(page);
     const gpu = await page.evaluate(async () => (navigator.gpu ? ((await navigator.gpu.requestAdapter()) === null ? 'no adapter' : 'adapter') : 'no navigator.gpu'));
     expect(gpu).not.toBe('adapter');
@@ -301,11 +274,11 @@ describe('the page without WebGPU', () => {
   }, 150_000);
 
   it('opens a model trained by the CLI with the accuracy the CLI gives it', async () => {
-    await expectCliModelOpens(browser.page, dir, 'cpu');
+    await expectCliModelOpens(app.browser.page, dir, 'cpu');
   }, 60_000);
 
   it('shows the CLI\'s error for a bad CSV file, and trains on a good one', async () => {
-    const { page } = browser;
+    const { page, errors } = app.browser;
     const bad = 'x1,x2,label\n0.5,1.5,0\n0.25,oops,1\n';
     const badPath = path.join(dir, 'bad.csv');
     writeFileSync(badPath, bad);
@@ -338,6 +311,6 @@ describe('the page without WebGPU', () => {
     await page.waitForFunction(() => (window.__wgtrain!.state().data as { name: string } | null)?.name === 'moons.csv');
     await setField(page, '#split', '0.5');
     await page.waitForFunction(() => (window.__wgtrain!.state().data as { testSize: number } | null)?.testSize === 100);
-    expect(browser.errors).toEqual([]);
+    expect(errors).toEqual([]);
   }, 90_000);
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SITE = path.join(ROOT, 'dist-web');
@@ -136,6 +137,45 @@ export async function launch(webgpu: boolean): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** window.__wgtrain.state() of the page, typed as the test reads it. */
+export function appState<T>(page: Page): Promise<T> {
+  return page.evaluate(() => window.__wgtrain!.state()) as Promise<T>;
+}
+
+/** Waits until the page's training status is one of `statuses`; its state then. */
+export async function waitForStatus<T>(page: Page, statuses: string[], timeout: number): Promise<T> {
+  await page.waitForFunction((wanted) => wanted.includes(String(window.__wgtrain?.state().status)), statuses, { timeout, polling: 50 });
+  return appState<T>(page);
+}
+
+/** Opens the app at `url` and waits for its first model to be built. */
+export async function openApp<T>(page: Page, url: string): Promise<T> {
+  await page.goto(url);
+  await page.waitForFunction(() => window.__wgtrain !== undefined);
+  await page.evaluate(() => window.__wgtrain!.ready);
+  return waitForStatus<T>(page, ['ready', 'error'], 60_000);
+}
+
+/** Sets an input's value and fires `change`, as a user editing the field does. */
+export async function setField(page: Page, selector: string, value: string): Promise<void> {
+  await page.fill(selector, value);
+  await page.dispatchEvent(selector, 'change');
+}
+
+/**
+ * For the tests of one describe block: a browser (with or without WebGPU) with the app at `url()` open,
+ * launched before them and closed after. Read `.browser` inside the tests.
+ */
+export function appInBrowser(webgpu: boolean, url: () => string): { readonly browser: Browser } {
+  const holder = {} as { browser: Browser };
+  beforeAll(async () => {
+    holder.browser = await launch(webgpu);
+    await openApp(holder.browser.page, url());
+  }, 60_000);
+  afterAll(async () => holder.browser?.close());
+  return holder;
 }
 
 export { cli } from '../cli/capture.ts';
