@@ -140,7 +140,7 @@ async function measureDevice(
   ctx: GpuContext | null,
   log: (line: string) => void,
 ): Promise<LrSweepRow[]> {
-  const base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend: ctx ? 'gpu' : 'cpu', gpuPath: 'fused' };
+  const base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend: ctx ? 'gpu' : 'cpu-reference', gpuPath: 'fused' };
   const acquireGpu = ctx ? lend(ctx) : undefined;
   const configs = expandSweep(base, grid, split.train).map((r) => r.config);
   const rows: LrSweepRow[] = [];
