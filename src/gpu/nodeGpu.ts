@@ -14,7 +14,7 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /**
  * Dawn zero-initialises workgroup memory before every compute shader runs, and SwiftShader compiles that
  * initialisation element by element: pipeline creation took 1 s for the fused trainer's ~1000 words and
- * 3-5 s for 2000 (0.4 s without, whatever the size; test/gpu/measure/fused.measure.ts). Every kernel here
+ * 3-5 s for 2000 (0.4 s without, whatever the size; bench/measure/fused.measure.ts). Every kernel here
  * writes workgroup memory before it reads it (see shaders/fused.wgsl), so on SwiftShader the device skips
  * it. Hardware adapters keep Dawn's default.
  */

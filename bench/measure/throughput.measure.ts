@@ -5,15 +5,15 @@
 // Software adapters emulate the GPU on this machine's CPU cores: these numbers say nothing about GPU speed.
 
 import { it } from 'vitest';
-import { CpuTrainer } from '../../../src/cpu/cpuTrainer.ts';
-import { DEFAULT_OPTIMIZER } from '../../../src/cpu/optimizer.ts';
-import { makeSyntheticSplit } from '../../../src/data/synthetic.ts';
-import type { GpuContext } from '../../../src/gpu/device.ts';
-import { GpuTrainer } from '../../../src/gpu/gpuTrainer.ts';
-import { KernelLibrary } from '../../../src/gpu/kernels.ts';
-import { initParams } from '../../../src/model/mlp.ts';
-import type { Trainer, TrainerOptions } from '../../../src/train/trainer.ts';
-import { SOFTWARE_ADAPTERS, tryAcquire } from '../harness.ts';
+import { CpuTrainer } from '../../src/cpu/cpuTrainer.ts';
+import { DEFAULT_OPTIMIZER } from '../../src/cpu/optimizer.ts';
+import { makeSyntheticSplit } from '../../src/data/synthetic.ts';
+import type { GpuContext } from '../../src/gpu/device.ts';
+import { GpuTrainer } from '../../src/gpu/gpuTrainer.ts';
+import { KernelLibrary } from '../../src/gpu/kernels.ts';
+import { initParams } from '../../src/model/mlp.ts';
+import type { Trainer, TrainerOptions } from '../../src/train/trainer.ts';
+import { SOFTWARE_ADAPTERS, tryAcquire } from '../../test/gpu/harness.ts';
 
 /** Milliseconds per dispatch of the noop kernel, 2000 dispatches in one pass, after a warm-up. */
 async function dispatchCost(ctx: GpuContext): Promise<number> {

@@ -6,19 +6,19 @@
 // then ROUNDS rounds of the 1000 epochs with the configurations interleaved, keeping each one's fastest
 // round (this machine's other load swings single runs by 2x). Software adapters emulate the GPU on this
 // machine's CPU cores: these numbers say nothing about GPU speed.
-//   npx vitest run --config test/gpu/measure/vitest.config.ts fused
+//   npx vitest run --config bench/measure/vitest.config.ts fused
 
 import { it } from 'vitest';
-import { CpuTrainer } from '../../../src/cpu/cpuTrainer.ts';
-import { DEFAULT_OPTIMIZER } from '../../../src/cpu/optimizer.ts';
-import { makeSyntheticSplit } from '../../../src/data/synthetic.ts';
-import { GpuTrainer } from '../../../src/gpu/gpuTrainer.ts';
-import { FUSED_VARIANT_NAMES, subgroupLanes } from '../../../src/gpu/kernels.ts';
-import type { GpuTrainerSettings } from '../../../src/gpu/plan.ts';
-import { flattenParams, initParams } from '../../../src/model/mlp.ts';
-import type { EpochRecord } from '../../../src/train/metrics.ts';
-import type { Trainer, TrainerOptions } from '../../../src/train/trainer.ts';
-import { SOFTWARE_ADAPTERS, tryAcquire } from '../harness.ts';
+import { CpuTrainer } from '../../src/cpu/cpuTrainer.ts';
+import { DEFAULT_OPTIMIZER } from '../../src/cpu/optimizer.ts';
+import { makeSyntheticSplit } from '../../src/data/synthetic.ts';
+import { GpuTrainer } from '../../src/gpu/gpuTrainer.ts';
+import { FUSED_VARIANT_NAMES, subgroupLanes } from '../../src/gpu/kernels.ts';
+import type { GpuTrainerSettings } from '../../src/gpu/plan.ts';
+import { flattenParams, initParams } from '../../src/model/mlp.ts';
+import type { EpochRecord } from '../../src/train/metrics.ts';
+import type { Trainer, TrainerOptions } from '../../src/train/trainer.ts';
+import { SOFTWARE_ADAPTERS, tryAcquire } from '../../test/gpu/harness.ts';
 
 const EPOCHS = 1000;
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
