@@ -16,7 +16,7 @@
 import type { DataSplit, Dataset } from '../data/dataset.ts';
 import { InputError } from '../data/dataset.ts';
 import type { OptimizerKind } from '../cpu/optimizer.ts';
-import { NoGpuError, type GpuContext } from '../gpu/device.ts';
+import { GpuDeviceLostError, NoGpuError, type GpuContext } from '../gpu/device.ts';
 import type { MlpParams } from '../model/mlp.ts';
 import type { Model } from '../model/modelFile.ts';
 import { cpuHandle } from './backend.ts';
@@ -344,63 +344,41 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
     results[index] = { run, history, train, test, model, divergedAt, diverged: divergedAt !== null || !allFinite(params) };
   };
 
+  /** Trains `todo` one lane after another on the CPU (fast, or the reference for cpu-reference). */
+  const onCpu = async (todo: Lane[]) => {
+    backend = 'cpu';
+    for (const lane of todo) {
+      const handle = cpuHandle(lane.prepared.options, '', base.backend === 'cpu-reference');
+      const trainer = singleRun(handle.trainer);
+      device = trainer.deviceName;
+      try {
+        await trainLanes([lane], trainer, finisher(trainer), progress, targetMs);
+      } finally {
+        handle.release();
+      }
+    }
+  };
+
   const started = performance.now();
   const context = await sweepContext(base, hooks, notice);
   try {
     if (context) {
-      const { GpuTrainer, MAX_FUSED_RUNS } = await import('../gpu/gpuTrainer.ts');
-      const { PlanError } = await import('../gpu/plan.ts');
-      backend = 'gpu';
-      const one = async (lane: Lane) => {
-        const trainer = singleRun(await GpuTrainer.create(context, lane.prepared.options, { path: base.gpuPath }));
-        device = trainer.deviceName;
-        try {
-          await trainLanes([lane], trainer, finisher(trainer), progress, targetMs);
-        } finally {
-          trainer.dispose();
+      try {
+        await onGpu(context);
+      } catch (error) {
+        if (!(error instanceof GpuDeviceLostError)) throw error;
+        // Lanes not finished start over on the CPU (a lane's partial history was trained on the lost device).
+        const unfinished = lanes.filter((lane) => lane.runs.some((r) => !results[r.index]));
+        const runsLeft = unfinished.reduce((sum, l) => sum + l.runs.length, 0);
+        notice(`${error.message}; the ${runsLeft} runs not finished train again from their start on the CPU, one after another`);
+        for (const lane of unfinished) {
+          epochsDone -= lane.history.length;
+          lane.history.length = 0;
         }
-      };
-      const shapes = new Map<string, Lane[]>();
-      for (const lane of lanes) shapes.set(shapeKey(lane.config), [...(shapes.get(shapeKey(lane.config)) ?? []), lane]);
-      if (base.gpuPath === 'general') notice(`--path general: the ${lanes.length} runs train one after another`);
-      for (const shape of shapes.values()) {
-        if (base.gpuPath === 'general') {
-          for (const lane of shape) await one(lane);
-          continue;
-        }
-        for (let first = 0; first < shape.length; first += MAX_FUSED_RUNS) {
-          const part = shape.slice(first, first + MAX_FUSED_RUNS);
-          const options: TrainerOptions = part[0].prepared.options;
-          let trainer;
-          try {
-            const settings = { path: base.gpuPath };
-            trainer = await GpuTrainer.createRuns(context, options, part.map((l) => ({ params: l.prepared.options.params, optimizer: l.config.optimizer, shuffleSeed: l.config.seed })), settings);
-          } catch (error) {
-            if (!(error instanceof PlanError) || base.gpuPath === 'fused') throw error;
-            notice(`layers ${part[0].config.layers!.join('-')}: ${error.message}; its ${part.length} runs train one after another`);
-            for (const lane of part) await one(lane);
-            continue;
-          }
-          device = trainer.deviceName;
-          if (trainer.path === 'fused') sideBySide += part.reduce((sum, l) => sum + l.runs.length, 0);
-          try {
-            await trainLanes(part, trainer, finisher(trainer), progress, targetMs);
-          } finally {
-            trainer.dispose();
-          }
-        }
+        await onCpu(unfinished);
       }
     } else {
-      for (const lane of lanes) {
-        const handle = cpuHandle(lane.prepared.options, '', base.backend === 'cpu-reference');
-        const trainer = singleRun(handle.trainer);
-        device = trainer.deviceName;
-        try {
-          await trainLanes([lane], trainer, finisher(trainer), progress, targetMs);
-        } finally {
-          handle.release();
-        }
-      }
+      await onCpu(lanes);
     }
   } finally {
     context?.destroy();
@@ -408,6 +386,52 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
   const wallSeconds = (performance.now() - started) / 1000;
   const ranking = rankRuns(results, rankBy);
   return { runs: results, ranking, summaries: summarize(results, rankBy), rankBy, backend, device, wallSeconds, sideBySide, notes, standardization };
+
+  /** Trains every lane on `context`: shapes side by side in fused dispatches, or one after another. */
+  async function onGpu(context: GpuContext): Promise<void> {
+    const { GpuTrainer, MAX_FUSED_RUNS } = await import('../gpu/gpuTrainer.ts');
+    const { PlanError } = await import('../gpu/plan.ts');
+    backend = 'gpu';
+    const one = async (lane: Lane) => {
+      const trainer = singleRun(await GpuTrainer.create(context, lane.prepared.options, { path: base.gpuPath }));
+      device = trainer.deviceName;
+      try {
+        await trainLanes([lane], trainer, finisher(trainer), progress, targetMs);
+      } finally {
+        trainer.dispose();
+      }
+    };
+    const shapes = new Map<string, Lane[]>();
+    for (const lane of lanes) shapes.set(shapeKey(lane.config), [...(shapes.get(shapeKey(lane.config)) ?? []), lane]);
+    if (base.gpuPath === 'general') notice(`--path general: the ${lanes.length} runs train one after another`);
+    for (const shape of shapes.values()) {
+      if (base.gpuPath === 'general') {
+        for (const lane of shape) await one(lane);
+        continue;
+      }
+      for (let first = 0; first < shape.length; first += MAX_FUSED_RUNS) {
+        const part = shape.slice(first, first + MAX_FUSED_RUNS);
+        const options: TrainerOptions = part[0].prepared.options;
+        let trainer;
+        try {
+          const settings = { path: base.gpuPath };
+          trainer = await GpuTrainer.createRuns(context, options, part.map((l) => ({ params: l.prepared.options.params, optimizer: l.config.optimizer, shuffleSeed: l.config.seed })), settings);
+        } catch (error) {
+          if (!(error instanceof PlanError) || base.gpuPath === 'fused') throw error;
+          notice(`layers ${part[0].config.layers!.join('-')}: ${error.message}; its ${part.length} runs train one after another`);
+          for (const lane of part) await one(lane);
+          continue;
+        }
+        device = trainer.deviceName;
+        if (trainer.path === 'fused') sideBySide += part.reduce((sum, l) => sum + l.runs.length, 0);
+        try {
+          await trainLanes(part, trainer, finisher(trainer), progress, targetMs);
+        } finally {
+          trainer.dispose();
+        }
+      }
+    }
+  }
 }
 
 /** The GPU context a sweep runs on, or null for the CPU; `auto` says which it chose. */

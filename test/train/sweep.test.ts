@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticSplit } from '../../src/data/synthetic.ts';
 import { InputError } from '../../src/data/dataset.ts';
+import type { GpuContext } from '../../src/gpu/device.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import type { MlpParams } from '../../src/model/mlp.ts';
 import type { Evaluation } from '../../src/train/metrics.ts';
@@ -113,6 +114,24 @@ describe.each(SOFTWARE_ADAPTERS)('on the GPU, %s', (adapter) => {
     ]);
     expect(sweep.summaries[1].testLoss.mean).toBeNaN();
     await expectSingleRuns(sweep.runs.slice(0, 2), (config) => runTraining(split, config, { acquireGpu }));
+  });
+
+  it.runIf(found[adapter])('a device lost mid-sweep: finished runs keep their GPU results, the rest train again on the CPU, and it says so', async () => {
+    let context: GpuContext | null = null;
+    const notices: string[] = [];
+    const grid: SweepGrid = { ...GRID, lrs: [0.05, 0.2], optimizers: ['gd', 'adam'], epochs: [30] };
+    const sweep = await runSweep(split, { ...DEFAULT_TRAIN_CONFIG, backend: 'gpu' }, grid, {
+      acquireGpu: async () => (context = await acquireGpu()),
+      onNotice: (m) => notices.push(m),
+      onProgress: (p) => {
+        // The gd runs (0, 1) are done; the adam runs (2, 3) have started: the device goes away.
+        if (p.histories[2].length > 0 && !context!.lostError) context!.device.destroy();
+      },
+    });
+    expect(notices.some((m) => /device lost.*; the 2 runs not finished train again from their start on the CPU/i.test(m))).toBe(true);
+    expect(sweep.runs.map((r) => String(r.model.training.device))).toEqual([expect.stringMatching(/swiftshader|llvmpipe/i), expect.stringMatching(/swiftshader|llvmpipe/i), 'CPU (fast float32)', 'CPU (fast float32)']);
+    expect(sweep.runs.every((r) => r.history.length === 30)).toBe(true);
+    await expectSingleRuns(sweep.runs.slice(2), (config) => runTraining(split, { ...config, backend: 'cpu' }));
   });
 
   it.runIf(found[adapter])('a shape that does not fit a workgroup trains one run after another on the general path, and says so', async () => {
