@@ -87,8 +87,10 @@ async function expectTrainedViews(page: Page, s: AppState): Promise<void> {
   expect(s.lastRecord!.trainLoss).toBeLessThan(0.5 * s.firstRecord!.trainLoss);
   expect(s.lastRecord!.trainLoss).toBeLessThan(0.4);
   expect(s.test!.accuracy).toBeGreaterThan(0.85);
-  // The boundary was recomputed while training, not only at the end (start, during, end).
-  expect(s.viewRefreshes).toBeGreaterThanOrEqual(3);
+  // The boundary and the matrices were computed at the start and again at the end. (They also refresh while
+  // training, at most every max(250 ms, 4x their own cost); the fused path now trains these 1000 epochs in
+  // well under a second, so a refresh in between depends on the machine's speed and is not asserted.)
+  expect(s.viewRefreshes).toBeGreaterThanOrEqual(2);
   const pixels = await boundaryPixels(page);
   expect(pixels.width).toBeGreaterThan(0);
   expect(pixels.distinct, 'boundary canvas is blank').toBeGreaterThan(20);
@@ -250,6 +252,8 @@ describe('the page without WebGPU', () => {
     });
     await page.click('[data-testid=start]');
     await page.waitForFunction(() => Number(window.__wgtrain!.state().epochsDone) > 200, null, { polling: 10 });
+    // The boundary and the matrices are recomputed as training goes (the first view came at the start).
+    await page.waitForFunction(() => window.__wgtrain!.state().status === 'running' && Number(window.__wgtrain!.state().viewRefreshes) >= 3, null, { polling: 10, timeout: 10_000 });
     await page.click('[data-testid=start]'); // now labelled Pause
     const paused = await waitForStatus(page, ['paused'], 5_000);
     const inputDelayMs = await page.evaluate(() => (window as unknown as { inputDelayMs: number }).inputDelayMs);
