@@ -359,36 +359,8 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
     }
   };
 
-  const started = performance.now();
-  const context = await sweepContext(base, hooks, notice);
-  try {
-    if (context) {
-      try {
-        await onGpu(context);
-      } catch (error) {
-        if (!(error instanceof GpuDeviceLostError)) throw error;
-        // Lanes not finished start over on the CPU (a lane's partial history was trained on the lost device).
-        const unfinished = lanes.filter((lane) => lane.runs.some((r) => !results[r.index]));
-        const runsLeft = unfinished.reduce((sum, l) => sum + l.runs.length, 0);
-        notice(`${error.message}; the ${runsLeft} runs not finished train again from their start on the CPU, one after another`);
-        for (const lane of unfinished) {
-          epochsDone -= lane.history.length;
-          lane.history.length = 0;
-        }
-        await onCpu(unfinished);
-      }
-    } else {
-      await onCpu(lanes);
-    }
-  } finally {
-    context?.destroy();
-  }
-  const wallSeconds = (performance.now() - started) / 1000;
-  const ranking = rankRuns(results, rankBy);
-  return { runs: results, ranking, summaries: summarize(results, rankBy), rankBy, backend, device, wallSeconds, sideBySide, notes, standardization };
-
   /** Trains every lane on `context`: shapes side by side in fused dispatches, or one after another. */
-  async function onGpu(context: GpuContext): Promise<void> {
+  const onGpu = async (context: GpuContext): Promise<void> => {
     const { GpuTrainer, MAX_FUSED_RUNS } = await import('../gpu/gpuTrainer.ts');
     const { PlanError } = await import('../gpu/plan.ts');
     backend = 'gpu';
@@ -431,7 +403,35 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
         }
       }
     }
+  };
+
+  const started = performance.now();
+  const context = await sweepContext(base, hooks, notice);
+  try {
+    if (context) {
+      try {
+        await onGpu(context);
+      } catch (error) {
+        if (!(error instanceof GpuDeviceLostError)) throw error;
+        // Lanes not finished start over on the CPU (a lane's partial history was trained on the lost device).
+        const unfinished = lanes.filter((lane) => lane.runs.some((r) => !results[r.index]));
+        const runsLeft = unfinished.reduce((sum, l) => sum + l.runs.length, 0);
+        notice(`${error.message}; the ${runsLeft} runs not finished train again from their start on the CPU, one after another`);
+        for (const lane of unfinished) {
+          epochsDone -= lane.history.length;
+          lane.history.length = 0;
+        }
+        await onCpu(unfinished);
+      }
+    } else {
+      await onCpu(lanes);
+    }
+  } finally {
+    context?.destroy();
   }
+  const wallSeconds = (performance.now() - started) / 1000;
+  const ranking = rankRuns(results, rankBy);
+  return { runs: results, ranking, summaries: summarize(results, rankBy), rankBy, backend, device, wallSeconds, sideBySide, notes, standardization };
 }
 
 /** The GPU context a sweep runs on, or null for the CPU; `auto` says which it chose. */
