@@ -311,6 +311,15 @@ fn epochCount() -> u32 {
 
 const LANE_SAMPLES: u32 = 4u;
 
+/** The sum of a lane's four samples' values, in one fixed order (every version sums them so). */
+fn laneSum(v: vec4<f32>) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+fn laneCount(v: vec4<u32>) -> u32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
 // Lane t's scratch: slot j of its four samples at fusedScratch4[slotAt(j, t)].
 var<workgroup> fusedScratch4: array<vec4<f32>, SLOT_WORDS * FUSED_WORKGROUP>;
 
@@ -418,7 +427,7 @@ fn accumulateAll4(t: u32) {
         g += MODEL_COPIES;
         x += FUSED_WORKGROUP;
       }
-      fusedGrads[modelAt(layer.bOffset + o, t)] += (dz.x + dz.y) + (dz.z + dz.w);
+      fusedGrads[modelAt(layer.bOffset + o, t)] += laneSum(dz);
     }
   }
 }
@@ -495,7 +504,7 @@ fn fusedTrainSerial(@builtin(workgroup_id) group: vec3<u32>) {
         if (training) {
           accumulateAll4(0u);
         }
-        addBlock(&totals, training, (r.loss.x + r.loss.y) + (r.loss.z + r.loss.w), (r.correct.x + r.correct.y) + (r.correct.z + r.correct.w));
+        addBlock(&totals, training, laneSum(r.loss), laneCount(r.correct));
       }
       if (training && job.gradientsOnly == 0u) {
         let stepEntry = job.stepBase + e * fusedSizes.steps + k;
@@ -517,7 +526,7 @@ fn fusedTrainSerial(@builtin(workgroup_id) group: vec3<u32>) {
 fn gradientTerm4(term: ParamTerm, t: u32) -> f32 {
   let dz = fusedScratch4[slotAt(term.dzSlot, t)];
   if (term.inSlot == NO_INPUT) {
-    return (dz.x + dz.y) + (dz.z + dz.w);
+    return laneSum(dz);
   }
   return dot(dz, fusedScratch4[slotAt(term.inSlot, t)]);
 }
@@ -550,8 +559,8 @@ fn fusedTrainWorkgroup(@builtin(local_invocation_index) t: u32, @builtin(workgro
         let lanes = min(FUSED_WORKGROUP, (n - first + LANE_SAMPLES - 1u) / LANE_SAMPLES);
         if (t < lanes) {
           let r = processSample4(t, k, first + LANE_SAMPLES * t, n, epoch);
-          fusedLoss[t] = (r.loss.x + r.loss.y) + (r.loss.z + r.loss.w);
-          fusedCorrect[t] = (r.correct.x + r.correct.y) + (r.correct.z + r.correct.w);
+          fusedLoss[t] = laneSum(r.loss);
+          fusedCorrect[t] = laneCount(r.correct);
         }
         workgroupBarrier();
         if (training) {

@@ -47,8 +47,8 @@ fn fusedTrainSubgroup(@builtin(local_invocation_index) t: u32, @builtin(workgrou
           if (training) {
             accumulateAll4(t);
           }
-          laneLoss += (r.loss.x + r.loss.y) + (r.loss.z + r.loss.w);
-          laneCorrect += (r.correct.x + r.correct.y) + (r.correct.z + r.correct.w);
+          laneLoss += laneSum(r.loss);
+          laneCorrect += laneCount(r.correct);
         }
       }
       addBlock(&totals, training, subgroupAdd(laneLoss), subgroupAdd(laneCorrect));
