@@ -221,9 +221,11 @@ export class GpuTrainer implements Trainer {
   readonly submissionsPerEpoch: number;
   private epochs = 0;
   private steps = 0;
-  /** Parameters last read back (per run), and the epoch count they belong to. */
+  /**
+   * Parameters last read back, per run: every train() chunk reads them back with its history, so they
+   * always belong to `epochs` (a chunk that fails advances neither).
+   */
   private hostParams: MlpParams[];
-  private hostEpochs = 0;
   private disposed = false;
   /** Public methods run one at a time (they share the staging buffer and the step records). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -254,7 +256,7 @@ export class GpuTrainer implements Trainer {
     this.deviceName = `${ctx.adapterName} (${mode}, ${what})`;
     this.hostParams = runs.map((r) => copyParams(r.params));
     // A continued run resumes epoch numbering, shuffling and Adam's step count (as CpuTrainer does).
-    this.epochs = this.hostEpochs = options.startEpoch ?? 0;
+    this.epochs = options.startEpoch ?? 0;
     this.steps = this.epochs * plan.steps;
     if (fusedProgram) {
       const { epochsPerDispatch, chunkEpochs } = fusedProgram.plan;
@@ -535,7 +537,6 @@ export class GpuTrainer implements Trainer {
     });
     this.epochs += count;
     this.steps = steps;
-    this.hostEpochs = this.epochs;
     return out;
   }
 
@@ -652,17 +653,13 @@ export class GpuTrainer implements Trainer {
       const P = this.plan.params.count;
       const encoder = this.ctx.device.createCommandEncoder({ label: 'get params' });
       const bytes = await this.readback(encoder, 'getParams', [[this.b.params, P * 4, this.runIndex(run) * this.b.modelStride * 4]]);
-      if (this.hostEpochs !== this.epochs) {
-        // Only this run was read: the others' host copies are older, so they are not a checkpoint.
-        return this.unpack(new Float32Array(bytes, 0, P));
-      }
       this.hostParams[run] = this.unpack(new Float32Array(bytes, 0, P));
       return copyParams(this.hostParams[run]);
     });
   }
 
   checkpoint(run = 0): Checkpoint {
-    return { epochsDone: this.hostEpochs, params: copyParams(this.hostParams[this.runIndex(run)]) };
+    return { epochsDone: this.epochs, params: copyParams(this.hostParams[this.runIndex(run)]) };
   }
 
   /** `run`, checked. */
