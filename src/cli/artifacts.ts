@@ -42,14 +42,28 @@ export function metricsJson(result: TrainingResult, split: DataSplit): string {
   )}\n`;
 }
 
+/** The default run folder: runs/PREFIX-DATA-YYYYMMDD-HHMMSS (UTC), the data set's name made path-safe. */
+export function defaultRunDir(dataName: string, prefix = ''): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join('runs', `${prefix}${path.basename(dataName).replace(/[^\w.-]+/g, '_')}-${stamp}`);
+}
+
+/** Writes files into `outDir` atomically, keeping the list of paths written. */
+export function folderWriter(outDir: string): { write(name: string, contents: string): void; written: string[] } {
+  const written: string[] = [];
+  return {
+    write(name, contents) {
+      const file = path.join(outDir, name);
+      writeFileAtomic(file, contents);
+      written.push(file);
+    },
+    written,
+  };
+}
+
 /** Writes model.json, metrics.json, history.csv and the figures; returns the paths written. */
 export function writeArtifacts(outDir: string, result: TrainingResult, split: DataSplit, grid: BoundaryGrid | null): string[] {
-  const written: string[] = [];
-  const write = (name: string, contents: string) => {
-    const file = path.join(outDir, name);
-    writeFileAtomic(file, contents);
-    written.push(file);
-  };
+  const { write, written } = folderWriter(outDir);
   const { model } = result;
   write('model.json', serializeModel(model, VERSION));
   write('metrics.json', metricsJson(result, split));

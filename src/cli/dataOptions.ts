@@ -1,7 +1,7 @@
 // The data options shared by train, eval and gradcheck, and their translation into a LoadSpec.
 
 import { Option, type Command } from 'commander';
-import { SYNTHETIC_NAMES } from '../data/synthetic.ts';
+import { SYNTHETIC_NAMES, SYNTHETIC_SETS } from '../data/synthetic.ts';
 import type { LoadSpec } from '../data/load.ts';
 import { nonNegativeInt, nonNegativeNumber, openUnitInterval, positiveInt } from './options.ts';
 
@@ -29,6 +29,11 @@ export function addDataOptions(command: Command, defaultData: string | undefined
     .option('--noise <x>', 'noise multiplier of a synthetic set (1)', nonNegativeNumber)
     .option('--classes <n>', 'number of classes of a data file, spiral or blobs', positiveInt)
     .option('--data-seed <n>', 'seed of the synthetic draw, the mnist shuffle or the hold-out split', nonNegativeInt, 1);
+}
+
+/** What else reproduces a synthetic set (its noise and seed), for model.json's training record; undefined for files. */
+export function syntheticDataRecord(o: DataOptions): Record<string, unknown> | undefined {
+  return Object.hasOwn(SYNTHETIC_SETS, o.data) ? { noise: o.noise ?? SYNTHETIC_SETS[o.data].noise, dataSeed: o.dataSeed } : undefined;
 }
 
 export function loadSpecFrom(o: DataOptions): LoadSpec {

@@ -8,9 +8,7 @@ import { CpuTrainer } from '../cpu/cpuTrainer.ts';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerKind } from '../cpu/optimizer.ts';
 import { applyStandardization } from '../data/standardize.ts';
 import { loadData } from '../data/load.ts';
-import { SYNTHETIC_SETS } from '../data/synthetic.ts';
 import { boundaryGrid, sweepCurvesSvg } from '../figures/index.ts';
-import { writeFileAtomic } from '../io/atomicWrite.ts';
 import { acquireNodeGpu, ADAPTER_CHOICES, type AdapterChoice } from '../gpu/nodeGpu.ts';
 import { GPU_PATHS, type GpuPath } from '../gpu/plan.ts';
 import { ACTIVATIONS, parameterCount, type Activation } from '../model/mlp.ts';
@@ -18,8 +16,8 @@ import { BACKEND_CHOICES, type BackendChoice } from '../train/backend.ts';
 import { DEFAULT_TRAIN_CONFIG, standardizeInputs, type TrainConfig, type TrainingResult } from '../train/runTraining.ts';
 import { gridSize, RANK_METRICS, runSweep, type RankMetric, type Spread, type SweepGrid, type SweepResult } from '../train/sweep.ts';
 import { VERSION } from '../version.ts';
-import { historyCsv, writeArtifacts } from './artifacts.ts';
-import { addDataOptions, loadSpecFrom, type DataOptions } from './dataOptions.ts';
+import { defaultRunDir, folderWriter, historyCsv, writeArtifacts } from './artifacts.ts';
+import { addDataOptions, loadSpecFrom, syntheticDataRecord, type DataOptions } from './dataOptions.ts';
 import { addOptimizerSettings, nonNegativeInt, positiveNumber } from './options.ts';
 import { formatTable } from './table.ts';
 
@@ -82,10 +80,6 @@ function seedsOption(text: string): number[] | number {
   return text.includes(',') ? listOf(nonNegativeInt)(text) : nonNegativeInt(text);
 }
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
 export function addSweepCommand(program: Command): void {
   const o = DEFAULT_OPTIMIZER;
   const command = program
@@ -143,7 +137,7 @@ async function sweepCommand(opts: SweepOptions): Promise<void> {
     result = await runSweep(split, base, grid, {
       acquireGpu: () => acquireNodeGpu(opts.adapter),
       rankBy: opts.rankBy,
-      dataRecord: Object.hasOwn(SYNTHETIC_SETS, opts.data) ? { noise: opts.noise ?? SYNTHETIC_SETS[opts.data].noise, dataSeed: opts.dataSeed } : undefined,
+      dataRecord: syntheticDataRecord(opts),
       onProgress: (p) => {
         bar.update(p.epochsDone, p.epochsTotal);
       },
@@ -158,13 +152,8 @@ async function sweepCommand(opts: SweepOptions): Promise<void> {
   log(`trained ${result.runs.length} runs (${result.sideBySide} side by side) in ${result.wallSeconds.toFixed(2)} s on ${result.device}`);
   printRanking(result, opts.show, log);
 
-  const outDir = opts.out ?? path.join('runs', `sweep-${path.basename(split.train.name).replace(/[^\w.-]+/g, '_')}-${timestamp()}`);
-  const written: string[] = [];
-  const write = (name: string, contents: string) => {
-    const file = path.join(outDir, name);
-    writeFileAtomic(file, contents);
-    written.push(file);
-  };
+  const outDir = opts.out ?? defaultRunDir(split.train.name, 'sweep-');
+  const { write, written } = folderWriter(outDir);
   write('sweep.json', sweepJson(result, grid, split.train.name));
   write('runs.csv', runsCsv(result));
   write('summary.csv', summaryCsv(result));

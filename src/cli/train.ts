@@ -6,7 +6,6 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerKind } from '../cpu/optimizer.ts';
 import { InputError } from '../data/dataset.ts';
 import { loadData } from '../data/load.ts';
-import { SYNTHETIC_SETS } from '../data/synthetic.ts';
 import { boundaryGrid } from '../figures/index.ts';
 import { acquireNodeGpu, ADAPTER_CHOICES, type AdapterChoice } from '../gpu/nodeGpu.ts';
 import { GPU_PATHS, type GpuPath } from '../gpu/plan.ts';
@@ -14,8 +13,8 @@ import { ACTIVATIONS, parameterCount, parseLayers, type Activation } from '../mo
 import { parseModel, type Model } from '../model/modelFile.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../train/backend.ts';
 import { DEFAULT_TRAIN_CONFIG, runTraining, trainedEpochs, type TrainConfig } from '../train/runTraining.ts';
-import { writeArtifacts } from './artifacts.ts';
-import { addDataOptions, loadSpecFrom, type DataOptions } from './dataOptions.ts';
+import { defaultRunDir, writeArtifacts } from './artifacts.ts';
+import { addDataOptions, loadSpecFrom, syntheticDataRecord, type DataOptions } from './dataOptions.ts';
 import { addOptimizerSettings, nonNegativeInt, positiveInt, positiveNumber } from './options.ts';
 import { makeProgress } from './progress.ts';
 
@@ -51,10 +50,6 @@ export function readModelFile(file: string): Model {
     throw new InputError(`${file}: cannot read: ${(error as Error).message}`);
   }
   return parseModel(text, file);
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
 export function addTrainCommand(program: Command): void {
@@ -113,7 +108,7 @@ async function trainCommand(opts: TrainOptions): Promise<void> {
       {
         acquireGpu: () => acquireNodeGpu(opts.adapter),
         init,
-        dataRecord: Object.hasOwn(SYNTHETIC_SETS, opts.data) ? { noise: opts.noise ?? SYNTHETIC_SETS[opts.data].noise, dataSeed: opts.dataSeed } : undefined,
+        dataRecord: syntheticDataRecord(opts),
         onProgress: (history) => progress.update(history),
         onNotice: (message) => {
           progress.stop();
@@ -130,7 +125,7 @@ async function trainCommand(opts: TrainOptions): Promise<void> {
   log(`trained ${result.history.length} epochs in ${result.wallSeconds.toFixed(2)} s on ${result.device}`);
   log(`train accuracy ${pct(result.train.accuracy)}, cross-entropy ${result.train.loss.toFixed(4)}`);
   if (result.test.size > 0) log(`test accuracy ${pct(result.test.accuracy)}, cross-entropy ${result.test.loss.toFixed(4)}`);
-  const outDir = opts.out ?? path.join('runs', `${path.basename(split.train.name).replace(/[^\w.-]+/g, '_')}-${timestamp()}`);
+  const outDir = opts.out ?? defaultRunDir(split.train.name);
   const written = writeArtifacts(outDir, result, split, grid);
   log(`wrote ${written.length} files to ${outDir}: ${written.map((f) => path.basename(f)).join(', ')}`);
 }
