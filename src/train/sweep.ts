@@ -22,7 +22,7 @@ import type { Model } from '../model/modelFile.ts';
 import { cpuHandle } from './backend.ts';
 import type { EpochRecord, Evaluation } from './metrics.ts';
 import { defaultLayers, modelClassNames, prepareTraining, trainingRecord, type PreparedTraining, type TrainConfig } from './runTraining.ts';
-import type { BackendName, TrainerOptions } from './trainer.ts';
+import type { BackendName, Checkpoint, Trainer, TrainerOptions } from './trainer.ts';
 
 /** The values a sweep tries; every combination is one run. */
 export interface SweepGrid {
@@ -219,7 +219,8 @@ interface LaneTrainer {
   readonly backend: BackendName;
   readonly deviceName: string;
   trainRuns(epochs: number): Promise<EpochRecord[][]>;
-  getParams(run: number): Promise<MlpParams>;
+  /** Run `run`'s parameters as last read back: every chunk reads them back with its history. */
+  checkpoint(run: number): Checkpoint;
   evaluate(data: Dataset, run: number): Promise<Evaluation>;
   dispose(): void;
 }
@@ -321,7 +322,7 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
   const finisher = (trainer: LaneTrainer) => async (lane: Lane, laneRun: number, index: number, epochs: number) => {
     const run = runs[index];
     const { spec, data: d } = lane.prepared;
-    const params = await trainer.getParams(laneRun);
+    const { params } = trainer.checkpoint(laneRun);
     const train = await trainer.evaluate(d.train, laneRun);
     const test = await trainer.evaluate(d.test, laneRun);
     const history = runHistory(lane, epochs);
@@ -453,12 +454,12 @@ async function sweepContext(base: TrainConfig, hooks: SweepHooks, notice: (m: st
 }
 
 /** A single-run trainer as a LaneTrainer of one run. */
-function singleRun(trainer: { backend: BackendName; deviceName: string; train(e: number): Promise<EpochRecord[]>; getParams(): Promise<MlpParams>; evaluate(d: Dataset): Promise<Evaluation>; dispose(): void }): LaneTrainer {
+function singleRun(trainer: Trainer): LaneTrainer {
   return {
     backend: trainer.backend,
     deviceName: trainer.deviceName,
     trainRuns: async (epochs) => [await trainer.train(epochs)],
-    getParams: () => trainer.getParams(),
+    checkpoint: () => trainer.checkpoint(),
     evaluate: (d) => trainer.evaluate(d),
     dispose: () => trainer.dispose(),
   };
