@@ -307,10 +307,14 @@ export async function runSweep(split: DataSplit, base: TrainConfig, grid: SweepG
   for (const lane of lanes) for (const r of lane.runs) laneOf.set(r.index, lane);
   const progress = async (epochs: number) => {
     epochsDone += epochs;
-    if (hooks.onProgress) {
-      const histories = runs.map((run) => runHistory(laneOf.get(run.index)!, run.config.epochs));
-      hooks.onProgress({ histories, epochsDone, epochsTotal });
-    }
+    // The histories are copied only when a listener reads them (the CLI's progress bar does not).
+    hooks.onProgress?.({
+      get histories() {
+        return runs.map((run) => runHistory(laneOf.get(run.index)!, run.config.epochs));
+      },
+      epochsDone,
+      epochsTotal,
+    });
     await hooks.afterChunk?.();
   };
   const targetMs = hooks.targetMs ?? 100;
