@@ -82,12 +82,6 @@ export interface LrSweepResult {
   rows: LrSweepRow[];
 }
 
-/** `ctx` lent to runs that destroy the device they are given (runSweep, runTraining): theirs is a no-op. */
-function lend(ctx: GpuContext): () => Promise<GpuContext> {
-  const lent = Object.create(ctx, { destroy: { value: () => undefined } }) as GpuContext;
-  return () => Promise.resolve(lent);
-}
-
 function maxDifference(values: readonly number[], references: readonly number[]): number {
   return Math.max(...values.map((v, i) => relativeDifference(v, references[i])));
 }
@@ -141,7 +135,8 @@ async function measureDevice(
   log: (line: string) => void,
 ): Promise<LrSweepRow[]> {
   const base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, backend: ctx ? 'gpu' : 'cpu-reference', gpuPath: 'fused' };
-  const acquireGpu = ctx ? lend(ctx) : undefined;
+  // runSweep and runTraining destroy the device they are given: each gets a borrow of ctx.
+  const acquireGpu = ctx ? () => Promise.resolve(ctx.borrow()) : undefined;
   const configs = expandSweep(base, grid, split.train).map((r) => r.config);
   const rows: LrSweepRow[] = [];
   /** Fills `r` from `measure` (wall seconds of each repeat and the test losses); a throw fails the row. */

@@ -7,7 +7,7 @@ import { OPTIMIZERS, type OptimizerKind } from '../cpu/optimizer.ts';
 import { InputError } from '../data/dataset.ts';
 import { SYNTHETIC_NAMES, SYNTHETIC_SETS } from '../data/synthetic.ts';
 import { confusionMatrixSvg } from '../figures/confusionMatrix.ts';
-import { NoGpuError, acquireBrowserGpu } from '../gpu/device.ts';
+import { NoGpuError } from '../gpu/device.ts';
 import { ACTIVATIONS, parameterCount, type Activation } from '../model/mlp.ts';
 import { MODEL_FORMAT, parseModel, type Model } from '../model/modelFile.ts';
 import type { Evaluation } from '../train/metrics.ts';
@@ -18,6 +18,7 @@ import { DEFAULT_APP_CONFIG, DEFAULT_SPLIT, OPTIMIZER_LABELS, TIMING, type AppCo
 import { dataRecord, loadSplit, pickDataFiles } from './data.ts';
 import { $, ThrottledDraw, legendItems } from './dom.ts';
 import { downloadModel } from './download.ts';
+import { PageGpu } from './pageGpu.ts';
 import { Session, noWebGpuMessage, type NoticeKind, type SessionListener, type SessionStatus } from './session.ts';
 import { SweepView, type SweepContext } from './sweepView.ts';
 
@@ -39,12 +40,10 @@ function readNumber(id: string, what: string, check: (v: number) => boolean, rul
 
 const isInt = (v: number) => Number.isInteger(v);
 
-async function probeWebGpu(): Promise<WebGpuProbe> {
+/** Whether the page has WebGPU: the page's device is opened here and kept for every run. */
+async function probeWebGpu(gpu: PageGpu): Promise<WebGpuProbe> {
   try {
-    const context = await acquireBrowserGpu();
-    const adapterName = context.adapterName;
-    context.destroy();
-    return { available: true, adapterName };
+    return { available: true, adapterName: await gpu.adapterName() };
   } catch (error) {
     return { available: false, reason: error instanceof NoGpuError ? error.message : `WebGPU failed to start: ${(error as Error).message}` };
   }
@@ -59,6 +58,7 @@ class App {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly curves = new Curves($('loss-chart'), $('accuracy-chart'));
   private readonly boundary = new BoundaryView($<HTMLCanvasElement>('boundary'));
+  private readonly gpu = new PageGpu();
   private readonly sweep = new SweepView(() => this.sweepContext(), () => this.session?.pause());
   private readonly notices: { message: string; kind: NoticeKind }[] = [];
   private probe: WebGpuProbe | null = null;
@@ -77,7 +77,7 @@ class App {
     this.writeControls();
     this.wire();
     this.watchFrames();
-    this.probe = await probeWebGpu();
+    this.probe = await probeWebGpu(this.gpu);
     if (!this.probe.available) {
       this.notice(noWebGpuMessage(this.probe.reason), 'warn');
       const gpuOption = $<HTMLSelectElement>('backend').querySelector('option[value="gpu"]') as HTMLOptionElement;
@@ -353,7 +353,7 @@ class App {
   private sweepContext(): SweepContext {
     const c = this.config;
     const base = { ...DEFAULT_TRAIN_CONFIG, activation: c.activation, optimizer: c.optimizer, batchSize: c.batchSize, standardize: c.standardize, backend: c.backend === 'gpu' ? 'auto' : 'cpu' } as const;
-    return { split: loadSplit(c.data, this.files), base, dataRecord: dataRecord(c.data) };
+    return { split: loadSplit(c.data, this.files), base, dataRecord: dataRecord(c.data), acquireGpu: () => this.gpu.acquire() };
   }
 
   // ---- sessions ----
@@ -367,7 +367,7 @@ class App {
       let next: Session;
       try {
         const split = loadSplit(this.config.data, this.files);
-        next = new Session(split, structuredClone(this.config), this.listenerFor(() => next), init);
+        next = new Session(split, structuredClone(this.config), this.listenerFor(() => next), () => this.gpu.acquire(), init);
       } catch (error) {
         if (error instanceof InputError) this.setDataError(error.message);
         else this.notice((error as Error).message, 'error');
@@ -583,6 +583,7 @@ class App {
     return {
       status: s?.status ?? 'none',
       webgpu: this.probe,
+      gpuDevicesOpened: this.gpu.devicesOpened,
       backend: trainer?.backend ?? null,
       adapterName: s?.adapterName ?? null,
       adapterIsSoftware: s?.adapterIsSoftware ?? null,

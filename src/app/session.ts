@@ -10,7 +10,7 @@ import type { OptimizerConfig } from '../cpu/optimizer.ts';
 import type { DataSplit } from '../data/dataset.ts';
 import { applyStandardization, fitStandardization, type Standardization } from '../data/standardize.ts';
 import { boundaryGrid, type BoundaryGrid } from '../figures/decisionBoundary.ts';
-import { GpuDeviceLostError, acquireBrowserGpu } from '../gpu/device.ts';
+import { GpuDeviceLostError, type GpuContext } from '../gpu/device.ts';
 import { initParams, validateSpec, type MlpParams, type MlpSpec } from '../model/mlp.ts';
 import type { Model } from '../model/modelFile.ts';
 import { createTrainer, type TrainerHandle } from '../train/backend.ts';
@@ -106,6 +106,8 @@ export class Session {
     readonly split: DataSplit,
     readonly config: AppConfig,
     private readonly listener: SessionListener,
+    /** The page's device (PageGpu.acquire), borrowed for the GPU trainer. */
+    private readonly acquireGpu: () => Promise<GpuContext>,
     init: Model | null = null,
   ) {
     this.init = init;
@@ -335,7 +337,7 @@ export class Session {
   }
 
   private async createHandle(options: TrainerOptions): Promise<TrainerHandle> {
-    const handle = await createTrainer(options, { backend: this.backend === 'gpu' ? 'auto' : 'cpu', acquireGpu: acquireBrowserGpu });
+    const handle = await createTrainer(options, { backend: this.backend === 'gpu' ? 'auto' : 'cpu', acquireGpu: this.acquireGpu });
     if (this.backend === 'gpu' && handle.trainer.backend === 'cpu') {
       this.listener.notice(noWebGpuMessage(handle.note.replace(/^backend auto chose cpu: /, '')), 'warn');
     }

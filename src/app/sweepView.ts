@@ -12,7 +12,7 @@ import { OPTIMIZERS, type OptimizerKind } from '../cpu/optimizer.ts';
 import type { DataSplit } from '../data/dataset.ts';
 import { InputError } from '../data/dataset.ts';
 import { categoricalColor } from '../figures/colors.ts';
-import { acquireBrowserGpu } from '../gpu/device.ts';
+import type { GpuContext } from '../gpu/device.ts';
 import type { EpochRecord } from '../train/metrics.ts';
 import type { TrainConfig } from '../train/runTraining.ts';
 import { expandSweep, runSweep, type Spread, type SweepGrid, type SweepProgress, type SweepResult, type SweepRun } from '../train/sweep.ts';
@@ -39,6 +39,8 @@ export interface SweepContext {
   base: TrainConfig;
   /** model.json's record of how to remake the data (a synthetic set's noise and seed). */
   dataRecord?: Record<string, unknown>;
+  /** The page's device (PageGpu.acquire): a sweep borrows it rather than opening its own. */
+  acquireGpu: () => Promise<GpuContext>;
 }
 
 export type SweepStatus = 'idle' | 'running' | 'done' | 'stopped' | 'error';
@@ -241,7 +243,7 @@ export class SweepView {
     const gpu = context.base.backend !== 'cpu';
     try {
       this.result = await runSweep(context.split, context.base, grid, {
-        acquireGpu: gpu ? acquireBrowserGpu : undefined,
+        acquireGpu: gpu ? context.acquireGpu : undefined,
         dataRecord: context.dataRecord,
         targetMs: TIMING.chunkTargetMs[gpu ? 'gpu' : 'cpu'],
         onNotice: (message) => this.notes.push(message),

@@ -10,6 +10,11 @@ export class GpuContext {
   lostError: Error | null = null;
   private readonly uncaptured: Error[] = [];
   private destroyed = false;
+  /** Set on a borrowed context (borrow()): destroy() then ends the borrow, not the device. */
+  private lender: GpuContext | null = null;
+  private readonly onUncaptured = (event: Event) => {
+    this.uncaptured.push(new GpuValidationError(`${this.adapterName}: ${(event as GPUUncapturedErrorEvent).error.message}`));
+  };
 
   constructor(
     readonly device: GPUDevice,
@@ -25,9 +30,21 @@ export class GpuContext {
         this.lostError = new GpuDeviceLostError(`GPU device lost on ${adapterName} (${info.reason}): ${info.message || 'no message'}`);
       }
     });
-    device.addEventListener('uncapturederror', (event) => {
-      this.uncaptured.push(new GpuValidationError(`${adapterName}: ${(event as GPUUncapturedErrorEvent).error.message}`));
-    });
+    device.addEventListener('uncapturederror', this.onUncaptured);
+  }
+
+  /**
+   * The same device for a consumer that destroys what it is given (runSweep, createTrainer's handle), so
+   * that a page or a benchmark keeps one device, and its compiled pipelines, across many of them. The
+   * borrow has its own error and loss state; its destroy() ends the borrow and leaves the device alive.
+   * Destroying the lender loses the device under every borrow, which their next use reports.
+   */
+  borrow(): GpuContext {
+    this.check();
+    if (this.destroyed) throw new Error(`the device on ${this.adapterName} was destroyed; it cannot be lent`);
+    const borrowed = new GpuContext(this.device, this.adapterInfo, this.adapterName, this.featureLevel, this.gpuOwner);
+    borrowed.lender = this;
+    return borrowed;
   }
 
   get isSoftware(): boolean {
@@ -67,6 +84,8 @@ export class GpuContext {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.device.removeEventListener('uncapturederror', this.onUncaptured);
+    if (this.lender) return;
     this.device.destroy();
     void this.gpuOwner;
   }

@@ -35,7 +35,7 @@ export function cpuHandle(options: TrainerOptions, note: string, reference = fal
   return { trainer, context: null, note, release: () => trainer.dispose() };
 }
 
-/** Starts a GPU trainer on a fresh device from `acquireGpu`. */
+/** Starts a GPU trainer on the device `acquireGpu` gives (a fresh one, or a borrow); release() destroys it. */
 export async function gpuHandle(
   options: TrainerOptions,
   request: BackendRequest,

@@ -168,6 +168,22 @@ describe('the sweep on WebGPU (SwiftShader)', () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
+  it('a second sweep and a training run borrow the page\'s one device (its pipelines compiled once)', async () => {
+    const { page, errors } = app.browser;
+    await runSweepIn(page, { lrs: '0.1, 0.2', seeds: '1', epochs: '20', hidden: '12' });
+    await waitForSweep(page, 60_000);
+    const s = await sweepState(page);
+    expect(s.status, `${s.error}`).toBe('done');
+    expect(s.result).toMatchObject({ backend: 'gpu', sideBySide: 2 });
+    await page.click('[data-testid=start]');
+    await page.waitForFunction(() => (window.__wgtrain!.state().epochsDone as number) > 0, null, { timeout: 60_000, polling: 50 });
+    const state = await appState<{ backend: string; gpuDevicesOpened: number }>(page);
+    expect(state.backend).toBe('gpu');
+    // The probe's device, kept: the two sweeps and the session borrowed it.
+    expect(state.gpuDevicesOpened).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
   it.each([
     ['0.1, abc', { lrs: [0.1, NaN] }],
     ['', { lrs: [] }],
