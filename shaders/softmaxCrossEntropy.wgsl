@@ -133,6 +133,19 @@ fn reducePartials(t: u32) {
   workgroupBarrier();
 }
 
+/** The workgroup's sum of every invocation's (loss, correct), by reducePartials. */
+fn workgroupSums(t: u32, loss: f32, correct: u32) -> LossStats {
+  partialLoss[t] = loss;
+  partialCorrect[t] = correct;
+  reducePartials(t);
+  return LossStats(partialLoss[0], partialCorrect[0]);
+}
+
+/** Sample j of invocation t in block b: b*BLOCK + t + j*STATS_WORKGROUP (both block kernels' order). */
+fn blockSample(b: u32, t: u32, j: u32) -> u32 {
+  return (b * STATS_PER_INVOCATION + j) * STATS_WORKGROUP + t;
+}
+
 struct StatsSizes {
   n: u32,         // samples in this chunk
   blockBase: u32, // entry of this chunk's first block, after step.statsBase
@@ -150,22 +163,19 @@ struct StatsSizes {
 @compute @workgroup_size(STATS_WORKGROUP)
 fn accumulateLossStats(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
   let sizes = statsSizes;
-  let first = group.x * STATS_WORKGROUP * STATS_PER_INVOCATION;
   var loss = 0.0;
   var correct = 0u;
   for (var j = 0u; j < STATS_PER_INVOCATION; j++) {
-    let s = first + t + j * STATS_WORKGROUP;
+    let s = blockSample(group.x, t, j);
     if (s < sizes.n) {
       let result = statsResults[s];
       loss += result.loss;
       correct += select(0u, 1u, result.predicted == statsY[s]);
     }
   }
-  partialLoss[t] = loss;
-  partialCorrect[t] = correct;
-  reducePartials(t);
+  let sums = workgroupSums(t, loss, correct);
   if (t == 0u) {
-    statsOut[step.statsBase + sizes.blockBase + group.x] = LossStats(partialLoss[0], partialCorrect[0]);
+    statsOut[step.statsBase + sizes.blockBase + group.x] = sums;
   }
 }
 
@@ -179,22 +189,19 @@ fn accumulateLossStats(@builtin(local_invocation_index) t: u32, @builtin(workgro
 @compute @workgroup_size(STATS_WORKGROUP)
 fn softmaxCrossEntropyStats(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) group: vec3<u32>) {
   let sizes = lossSizes;
-  let first = group.x * STATS_WORKGROUP * STATS_PER_INVOCATION;
   var loss = 0.0;
   var correct = 0u;
   for (var j = 0u; j < STATS_PER_INVOCATION; j++) {
-    let s = first + t + j * STATS_WORKGROUP;
+    let s = blockSample(group.x, t, j);
     if (s < sizes.n) {
       let result = crossEntropyAt(s, sizes);
       loss += result.loss;
       correct += select(0u, 1u, result.predicted == lossY[s]);
     }
   }
-  partialLoss[t] = loss;
-  partialCorrect[t] = correct;
-  reducePartials(t);
+  let sums = workgroupSums(t, loss, correct);
   if (t == 0u) {
-    lossStatsOut[step.statsBase + sizes.blockBase + group.x] = LossStats(partialLoss[0], partialCorrect[0]);
+    lossStatsOut[step.statsBase + sizes.blockBase + group.x] = sums;
   }
 }
 
@@ -239,10 +246,7 @@ fn sumEntries(t: u32, train: bool) -> LossStats {
       correct += recordTest[e].correct;
     }
   }
-  partialLoss[t] = loss;
-  partialCorrect[t] = correct;
-  reducePartials(t);
-  return LossStats(partialLoss[0], partialCorrect[0]);
+  return workgroupSums(t, loss, correct);
 }
 
 // One workgroup: history[step.historySlot] = sums of the epoch's train and test statistics. Twin:
