@@ -22,6 +22,12 @@ export class PageGpu {
     return (await this.device()).adapterName;
   }
 
+  /** Destroys the device (its borrows then report it lost); the next request opens a new one. */
+  close(): void {
+    this.context?.destroy();
+    this.context = null;
+  }
+
   private async device(): Promise<GpuContext> {
     if (this.context && this.context.lostError === null) return this.context;
     // Two requests at once (a sweep and a session) share one opening.

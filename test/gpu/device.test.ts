@@ -11,6 +11,8 @@ import { initParams } from '../../src/model/mlp.ts';
 import { DEFAULT_OPTIMIZER } from '../../src/cpu/optimizer.ts';
 import type { TrainerOptions } from '../../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, runTraining } from '../../src/train/runTraining.ts';
+import { PageGpu } from '../../src/app/pageGpu.ts';
+import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import { SOFTWARE_ADAPTERS, tryAcquire } from './harness.ts';
 
 const data = makeSyntheticSplit('rings5', { seed: 1 });
@@ -62,5 +64,39 @@ describe.each(SOFTWARE_ADAPTERS)('borrowing the device on %s', (adapter) => {
     expect(() => ctx.borrow()).toThrow(/destroyed/);
     trainer.dispose();
     borrowed.destroy();
+  });
+});
+
+describe('PageGpu (the page\'s one device)', () => {
+  it('lends one device to every request, opens it once for concurrent requests, and replaces it when lost', async (test) => {
+    const probe = await tryAcquire('swiftshader');
+    if (!probe) return test.skip();
+    probe.destroy();
+    const gpu = new PageGpu(() => acquireNodeGpu('swiftshader'));
+    const [a, b] = await Promise.all([gpu.acquire(), gpu.acquire()]);
+    const c = await gpu.acquire();
+    expect(gpu.devicesOpened).toBe(1);
+    expect(b.device).toBe(a.device);
+    expect(c.device).toBe(a.device);
+    a.destroy();
+    b.destroy();
+    const trainer = await GpuTrainer.create(c, options);
+    await trainer.train(5);
+
+    // The device goes away under a live borrow: the borrow reports it, the next request gets a new device.
+    c.device.destroy();
+    await c.device.lost;
+    await expect(trainer.train(5)).rejects.toThrow(GpuDeviceLostError);
+    trainer.dispose();
+    c.destroy();
+    const fresh = await gpu.acquire();
+    expect(fresh.device).not.toBe(a.device);
+    expect(gpu.devicesOpened).toBe(2);
+    const again = await GpuTrainer.create(fresh, options);
+    expect(await again.train(5)).toHaveLength(5);
+    again.dispose();
+    fresh.destroy();
+    expect(await gpu.adapterName()).toMatch(/swiftshader/i);
+    gpu.close();
   });
 });
