@@ -67,6 +67,7 @@ import {
   fusedDataLayout,
   fusedEpochWork,
   fusedIneligibility,
+  gpuWorkgroupLanes,
   MAX_FUSED_LAYERS,
   planFused,
   planTraining,
@@ -790,10 +791,13 @@ function choosePath(ctx: GpuContext, options: TrainerOptions, plan: TrainingPlan
   const { spec } = options.params;
   const testSize = options.test?.size ?? 0;
   const kind = options.optimizer.kind;
-  const variant = settings.fusedVariant === 'auto' ? chooseFusedVariant(ctx) : fusedVariant(ctx, settings.fusedVariant, settings.fusedLanes);
   // GPUSupportedLimits are getters on the prototype: copied one by one.
   const { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize } = ctx.device.limits;
   const limits = { maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize, maxBufferSize, maxLoopIterations: loopIterationLimit(ctx) };
+  let variant = settings.fusedVariant === 'auto' ? chooseFusedVariant(ctx) : fusedVariant(ctx, settings.fusedVariant, settings.fusedLanes);
+  if (variant.name === 'workgroup' && settings.fusedLanes === 0 && !ctx.isSoftware) {
+    variant = { ...variant, lanes: gpuWorkgroupLanes(spec, kind, Math.max(plan.batchSize, testSize), limits) };
+  }
   if (settings.path === 'auto') {
     const ineligible = fusedIneligibility(spec, plan.trainSize, testSize, plan.batchSize, kind, variant, limits, settings);
     if (autoPath(adapterKind(ctx.adapterName, ctx.isSoftware), fusedEpochWork(spec, plan.trainSize, testSize), ineligible, settings) === 'general') return null;

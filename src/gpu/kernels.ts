@@ -198,9 +198,11 @@ export function samplesPerLane(name: FusedVariantName): number {
 }
 
 /**
- * Invocations of the workgroup version: 16 lanes x 4 samples = 64 samples per tile (two warps' or one
- * wavefront's worth), and the 2-12-5 assignment's scratch in 8 KiB of workgroup memory, under the 16 KiB
- * every device has. Measured on llvmpipe (bench/measure/fused.measure.ts): 16 and 32 alike, 8 slower.
+ * Invocations of the workgroup version on CPU-emulated adapters, and the least on GPUs (where
+ * src/gpu/plan.ts gpuWorkgroupLanes doubles it while the batch and workgroup memory allow): 16 lanes x 4
+ * samples = 64 samples per tile, and the 2-12-5 assignment's scratch in 8 KiB of workgroup memory, under
+ * the 16 KiB every device has. Measured on llvmpipe (bench/measure/fused.measure.ts): 16 and 32 alike, 8
+ * slower.
  */
 export const FUSED_WORKGROUP_LANES = 16;
 
@@ -233,7 +235,7 @@ export function fusedVariant(ctx: GpuContext, name: FusedVariantName, lanes = 0)
  * The fused version training uses, in one place (measured by bench/measure/fused.measure.ts).
  * CPU-emulated adapters pay dearly for every barrier (their invocations run as coroutines): subgroup where
  * the device has subgroups (SwiftShader: 4 lanes, one barrier per step), else workgroup (llvmpipe, whose
- * loop limit rules out serial). GPUs: workgroup, FUSED_WORKGROUP_LANES invocations, whose owner-summed
+ * loop limit rules out serial). GPUs: workgroup (lanes: src/gpu/plan.ts gpuWorkgroupLanes), whose owner-summed
  * gradients cost a few barriers a tile where the subgroup version spends P subgroupAdds.
  */
 export function chooseFusedVariant(ctx: GpuContext): FusedVariant {

@@ -6,7 +6,7 @@
 
 import type { OptimizerKind } from '../cpu/optimizer.ts';
 import { layerCount, parameterCount, type MlpSpec } from '../model/mlp.ts';
-import { MAX_WORKGROUPS_PER_DIMENSION, modelCopies, samplesPerLane, STATS_BLOCK, type FusedVariantName } from './kernels.ts';
+import { FUSED_WORKGROUP_LANES, MAX_WORKGROUPS_PER_DIMENSION, modelCopies, samplesPerLane, STATS_BLOCK, type FusedVariantName } from './kernels.ts';
 
 /** The two ways of running a training step: see src/gpu/gpuTrainer.ts. */
 export const GPU_PATHS = ['fused', 'general'] as const;
@@ -23,7 +23,7 @@ export interface GpuTrainerSettings {
   path: 'auto' | GpuPath;
   /** Fused path: which kernel version (src/gpu/kernels.ts FUSED_VARIANT_NAMES); auto: chooseFusedVariant. */
   fusedVariant: 'auto' | FusedVariantName;
-  /** Fused path, workgroup version: invocations per workgroup; 0 = FUSED_WORKGROUP_LANES. */
+  /** Fused path, workgroup version: invocations per workgroup; 0 = FUSED_WORKGROUP_LANES on CPU-emulated adapters, gpuWorkgroupLanes on GPUs. */
   fusedLanes: number;
   /**
    * Fused path: epochs per dispatch, 0 = from a work estimate (FUSED_DISPATCH_WORK), so that no single
@@ -298,6 +298,27 @@ export function fusedWorkgroupBytes(spec: MlpSpec, kind: OptimizerKind, variant:
   const P = parameterCount(spec);
   const copies = modelCopies(variant);
   return 4 * (2 * P * copies + Math.max(1, stateArrays(kind) * P * copies) + fusedLayers(spec).slotWords * variant.lanes * samplesPerLane(variant.name) + 2 * variant.lanes);
+}
+
+/** Most invocations gpuWorkgroupLanes gives the workgroup version (the device is asked for at most 256). */
+export const FUSED_MAX_WORKGROUP_LANES = 256;
+
+/**
+ * Invocations of the fused workgroup version on a GPU: doubled from FUSED_WORKGROUP_LANES while a tile
+ * (4 samples a lane) is still smaller than the largest pass (a batch, or the test set) and the doubled
+ * workgroup fits the device's workgroup memory and invocation limits. The one workgroup runs on one
+ * compute unit, where a pass costs a chain of ceil(n / (4 lanes)) tiles, while each lane's share of the
+ * gradient sums stays about P terms a tile (ceil(P / lanes) gradients of `lanes` terms): more lanes, a
+ * shorter chain (the assignment's 400 samples: 7 tiles at 16 lanes, 2 at 64). CPU-emulated adapters keep
+ * FUSED_WORKGROUP_LANES: they run lanes one after another, so lanes buy nothing there (measured on
+ * llvmpipe: 16 and 32 alike).
+ */
+export function gpuWorkgroupLanes(spec: MlpSpec, kind: OptimizerKind, largestPass: number, limits: Pick<FusedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup'>): number {
+  const fits = (lanes: number) =>
+    lanes <= FUSED_MAX_WORKGROUP_LANES && lanes <= limits.maxComputeInvocationsPerWorkgroup && fusedWorkgroupBytes(spec, kind, { name: 'workgroup', lanes }) <= limits.maxComputeWorkgroupStorageSize;
+  let lanes = FUSED_WORKGROUP_LANES;
+  while (samplesPerLane('workgroup') * lanes < largestPass && fits(2 * lanes)) lanes *= 2;
+  return lanes;
 }
 
 /** Multiply-adds of one fused epoch, roughly: forward, backward and gradient per train sample, forward per test sample. */

@@ -3,7 +3,7 @@
 // the fused path runs (workgroup memory, loop budget, epochs per dispatch).
 
 import { describe, expect, it } from 'vitest';
-import { KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
+import { FUSED_WORKGROUP_LANES, KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
 import {
   chunks,
   DEFAULT_GPU_TRAINER_SETTINGS,
@@ -15,6 +15,7 @@ import {
   fusedLayers,
   fusedLoopIterations,
   fusedWorkgroupBytes,
+  gpuWorkgroupLanes,
   paramLayout,
   PlanError,
   planFused,
@@ -168,5 +169,32 @@ describe('the fused path (planFused)', () => {
 
   it("limits Adam's chunk to the table of bias corrections", () => {
     expect(planFused(spec, 400, 0, 1, 'adam', workgroup, limits, settings).chunkEpochs).toBe(Math.min(settings.readbackEvery, Math.floor(FUSED_MAX_TABLE_STEPS / 400)));
+  });
+});
+
+describe('gpuWorkgroupLanes (the fused workgroup version on a GPU)', () => {
+  const limits = (storage: number, invocations = 256) => ({ maxComputeWorkgroupStorageSize: storage, maxComputeInvocationsPerWorkgroup: invocations });
+
+  it('doubles the lanes while a tile is smaller than the largest pass and the workgroup still fits', () => {
+    // The assignment (P 101, 31 scratch slots): 16 lanes 8,876 bytes, 32 lanes 16,940, 64 lanes 33,068,
+    // 128 lanes 65,324.
+    expect(fusedWorkgroupBytes(spec, 'gd', { name: 'workgroup', lanes: 64 })).toBe(33_068);
+    expect(gpuWorkgroupLanes(spec, 'gd', 400, limits(16_384))).toBe(FUSED_WORKGROUP_LANES);
+    expect(gpuWorkgroupLanes(spec, 'gd', 400, limits(32_768))).toBe(32);
+    expect(gpuWorkgroupLanes(spec, 'gd', 400, limits(49_152))).toBe(64);
+    // 128 lanes x 4 samples cover 400 in one tile: no further.
+    expect(gpuWorkgroupLanes(spec, 'gd', 400, limits(1 << 20))).toBe(128);
+    expect(gpuWorkgroupLanes(spec, 'gd', 1_000_000, limits(1 << 20))).toBe(256);
+    expect(gpuWorkgroupLanes(spec, 'gd', 1_000_000, limits(1 << 20, 64))).toBe(64);
+  });
+
+  it('keeps FUSED_WORKGROUP_LANES for small passes and for models that only just fit', () => {
+    expect(gpuWorkgroupLanes(spec, 'gd', 48, limits(1 << 20))).toBe(FUSED_WORKGROUP_LANES);
+    expect(gpuWorkgroupLanes(spec, 'gd', 65, limits(1 << 20))).toBe(2 * FUSED_WORKGROUP_LANES);
+    const wide: MlpSpec = { layers: [2, 40, 5], activation: 'relu' };
+    const at16 = fusedWorkgroupBytes(wide, 'adam', { name: 'workgroup', lanes: FUSED_WORKGROUP_LANES });
+    expect(gpuWorkgroupLanes(wide, 'adam', 10_000, limits(at16))).toBe(FUSED_WORKGROUP_LANES);
+    // Adam's two state arrays take the room of more lanes.
+    expect(gpuWorkgroupLanes(spec, 'adam', 400, limits(32_768))).toBeLessThanOrEqual(gpuWorkgroupLanes(spec, 'gd', 400, limits(32_768)));
   });
 });

@@ -18,11 +18,11 @@ import { DEFAULT_OPTIMIZER, type OptimizerConfig } from '../../src/cpu/optimizer
 import { makeDataset, type Dataset } from '../../src/data/dataset.ts';
 import { makeSyntheticSplit } from '../../src/data/synthetic.ts';
 import { liveBufferCount } from '../../src/gpu/buffers.ts';
-import { GpuDeviceLostError, type GpuContext } from '../../src/gpu/device.ts';
+import { GpuContext, GpuDeviceLostError } from '../../src/gpu/device.ts';
 import { GpuTrainer } from '../../src/gpu/gpuTrainer.ts';
-import { FUSED_VARIANT_NAMES, subgroupLanes, type FusedVariantName } from '../../src/gpu/kernels.ts';
+import { FUSED_VARIANT_NAMES, FUSED_WORKGROUP_LANES, subgroupLanes, type FusedVariantName } from '../../src/gpu/kernels.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
-import { PlanError, type GpuPath, type GpuTrainerSettings } from '../../src/gpu/plan.ts';
+import { gpuWorkgroupLanes, PlanError, type GpuPath, type GpuTrainerSettings } from '../../src/gpu/plan.ts';
 import { flattenParams, initParams, toFloat64, zerosLike, type Activation, type MlpParams, type MlpSpec } from '../../src/model/mlp.ts';
 import { gatherBatch } from '../../src/cpu/shuffle.ts';
 import type { EpochRecord } from '../../src/train/metrics.ts';
@@ -288,6 +288,42 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
         expectSameParams(mini.gpuParams, mini.cpuParams, 1e-4);
       }
     });
+  });
+
+  // The lane counts gpuWorkgroupLanes gives a GPU (up to 256): tiles of 4 x lanes samples bigger than a
+  // batch, several tiles with a partial last one, and the test set in its own tiles.
+  test.each([
+    [32, ASSIGNMENT_SPEC, 0],
+    [128, { layers: [2, 4, 3], activation: 'tanh' } as MlpSpec, 300],
+    [256, { layers: [2, 3], activation: 'relu' } as MlpSpec, 0],
+  ])('the workgroup version with %i lanes matches the CPU', async (lanes, spec, batchSize) => {
+    const classes = spec.layers[spec.layers.length - 1];
+    const data = { train: randomDataset('lanes train', 1100, 2, classes, 51), test: randomDataset('lanes test', 130, 2, classes, 53) };
+    const o = options(spec, data, { kind: 'momentum', lr: 0.05 }, batchSize);
+    const { gpu, gpuHistory, cpuHistory, gpuParams, cpuParams } = await trainBoth(o, 12, { path: 'fused', fusedVariant: 'workgroup', fusedLanes: lanes, readbackEvery: 6 });
+    expect(gpu.deviceName).toContain(`workgroup kernel, ${lanes} invocations`);
+    expectSameHistory(gpuHistory, cpuHistory, 1e-5);
+    expectSameParams(gpuParams, cpuParams, 1e-4);
+  });
+
+  test('on a GPU, auto gives the workgroup version as many lanes as gpuWorkgroupLanes allows (this adapter standing in for one)', async () => {
+    // The same device, described as a GPU; its name keeps the adapter's, so llvmpipe's loop budget holds.
+    const info = { vendor: 'stand-in', architecture: '', device: '', description: 'hardware' } as GPUAdapterInfo;
+    const asGpu = new GpuContext(ctx.device, info, `${ctx.adapterName} (as a GPU)`, ctx.featureLevel, null);
+    expect(asGpu.isSoftware).toBe(false);
+    const o = options(ASSIGNMENT_SPEC, assignment, { kind: 'gd', lr: 0.1 }, 0);
+    const lanes = gpuWorkgroupLanes(ASSIGNMENT_SPEC, 'gd', 400, ctx.device.limits);
+    expect(lanes).toBeGreaterThan(FUSED_WORKGROUP_LANES);
+    const gpu = await GpuTrainer.create(asGpu, o);
+    const cpu = new CpuTrainer(o);
+    try {
+      expect(gpu.path).toBe('fused');
+      expect(gpu.deviceName).toContain(`workgroup kernel, ${lanes} invocations`);
+      expectSameHistory(await gpu.train(100), await cpu.train(100), 1e-5);
+      expectSameParams(await gpu.getParams(), await cpu.getParams(), 1e-4);
+    } finally {
+      gpu.dispose();
+    }
   });
 
   test("auto takes the fused path for the assignment and for a tiny data set, the general path for big data; a forced fused path that cannot fit says which limit", async () => {
