@@ -1,4 +1,4 @@
-// Builds the Node side (the `wgtrain` CLI and the library entry) into dist/, with the WGSL files inlined
+// Builds the Node side (the `wgtrain` CLI and the library entries, Node and browser) into dist/, with the WGSL files inlined
 // as strings through `?raw` imports. Dependencies stay external (installed with the package).
 import { defineConfig } from 'vite';
 
@@ -11,7 +11,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     rollupOptions: {
-      input: { wgtrain: 'src/cli/bin.ts', index: 'src/index.ts' },
+      input: { wgtrain: 'src/cli/bin.ts', index: 'src/index.ts', browser: 'src/browser.ts' },
       output: { format: 'es', entryFileNames: '[name].js' },
     },
   },
