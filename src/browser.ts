@@ -1,6 +1,9 @@
 // The library API that runs in a browser: `import { ... } from 'wgtrain'` in a bundler that picks the
 // package's `browser` entry (Vite, webpack, esbuild with platform browser), or `from 'wgtrain/browser'`.
 // Everything but the Node adapter search (src/index.ts adds it); files and MNIST load only in Node.
+// The reference carries WebGPU's types (GPUDevice, ...) into the emitted declarations for dependants.
+
+/// <reference types="@webgpu/types" preserve="true" />
 
 export { type Dataset, type DataSplit, InputError, makeDataset, selectSamples } from './data/dataset.ts';
 export { loadData, type LoadSpec } from './data/load.ts';
