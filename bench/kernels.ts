@@ -86,6 +86,12 @@ export interface OverheadRow {
   roundTripUs: Stats;
   dispatches: number;
   submissions: number;
+  /**
+   * Global-memory bandwidth: bytes read plus bytes written per second by copyBufferToBuffer of
+   * `copyBytes`, `copies` copies per submission (wall time, so the floor it gives is if anything low).
+   */
+  copyGBps: Stats | null;
+  copyBytes: number;
 }
 
 export interface KernelBudget {
@@ -386,6 +392,30 @@ async function readFloats(ctx: GpuContext, buffer: GPUBuffer, count: number): Pr
 }
 
 /** The no-op dispatch on one adapter: cost per dispatch, per submission, per round trip. */
+/** GB/s (read + write) of copyBufferToBuffer between two buffers of 16 MiB (quick: 4 MiB), 8 copies a submission. */
+async function copyBandwidth(ctx: GpuContext, quick: boolean): Promise<{ gbps: Stats; bytes: number }> {
+  const bytes = (quick ? 4 : 16) << 20;
+  const copies = 8;
+  const owner = new BufferOwner(ctx.device, 'bench copy');
+  try {
+    const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const [a, b] = [owner.create('source', bytes, usage), owner.create('destination', bytes, usage)];
+    const run = async () => {
+      const encoder = ctx.device.createCommandEncoder({ label: 'bench copy' });
+      for (let i = 0; i < copies; i++) encoder.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+      ctx.device.queue.submit([encoder.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+    };
+    await run(); // warm-up
+    const rates: number[] = [];
+    for (let r = 0; r < (quick ? 3 : 7); r++) rates.push((2 * bytes * copies) / ((await timeMs(run)) * 1e6));
+    ctx.check();
+    return { gbps: stats(rates), bytes };
+  } finally {
+    owner.destroyAll();
+  }
+}
+
 export async function dispatchOverhead(ctx: GpuContext, device: string, adapter: string, quick: boolean): Promise<OverheadRow> {
   const pipeline = await KernelLibrary.for(ctx).pipeline('noop');
   const bindGroup = ctx.device.createBindGroup({ label: 'bench noop', layout: pipeline.getBindGroupLayout(0), entries: [] });
@@ -426,10 +456,13 @@ export async function dispatchOverhead(ctx: GpuContext, device: string, adapter:
       }
     }
     ctx.check();
+    const copy = await copyBandwidth(ctx, quick);
     return {
       device,
       adapter,
       software: ctx.isSoftware,
+      copyGBps: copy.gbps,
+      copyBytes: copy.bytes,
       perDispatchUs: stats(perDispatch),
       gpuPerDispatchUs: timer ? stats(gpuPerDispatch).median : null,
       perSubmitUs: stats(perSubmit),

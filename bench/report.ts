@@ -8,6 +8,7 @@ import type { KernelRow, OverheadRow } from './kernels.ts';
 import type { LrSweepRow } from './lrSweep.ts';
 import type { Stats } from './timing.ts';
 import type { BenchResult, Row } from './suite.ts';
+import { epochFloor } from './traffic.ts';
 
 // ---- Derived columns ----
 
@@ -21,9 +22,13 @@ export function devicePeaks(kernels: readonly KernelRow[]): Map<string, number> 
   return peaks;
 }
 
-/** Fills peakGflops, peakFraction and speedupVsCpuReference of every row (in place). */
+/**
+ * Fills peakGflops, peakFraction, speedupVsCpuReference and the floor (floorMsPerEpoch, floorBound: from
+ * the device's peak, copy bandwidth and dispatch cost measured in this run) of every row (in place).
+ */
 export function derive(result: BenchResult): BenchResult {
   const peaks = devicePeaks(result.kernels);
+  const overheads = new Map(result.overhead.map((o) => [o.device, o]));
   const cpuRef = new Map<string, number>();
   for (const r of result.rows) if (r.system === 'wgtrain-cpu' && r.status === 'ok' && r.msPerEpoch) cpuRef.set(r.workload, r.msPerEpoch.median);
   for (const r of result.rows) {
@@ -32,6 +37,11 @@ export function derive(result: BenchResult): BenchResult {
     r.peakFraction = peak && r.gflops !== null ? r.gflops / peak : null;
     const ref = cpuRef.get(r.workload);
     r.speedupVsCpuReference = ref !== undefined && r.msPerEpoch && r.status === 'ok' ? ref / r.msPerEpoch.median : null;
+    const o = overheads.get(r.device);
+    const dispatches = r.dispatchesPerStep === null ? null : r.dispatchesPerStep * r.stepsPerEpoch;
+    const floor = r.msPerEpoch ? epochFloor(r.flopsPerEpoch, r.bytesPerEpoch ?? null, dispatches, { peakGflops: peak, copyGBps: o?.copyGBps?.median ?? null, perDispatchUs: o ? o.perDispatchUs.median : null }) : null;
+    r.floorMsPerEpoch = floor?.ms ?? null;
+    r.floorBound = floor?.bound ?? null;
   }
   return result;
 }
@@ -76,8 +86,8 @@ function markdownTable(header: string[], rows: string[][], align: ('l' | 'r')[])
   return [`| ${header.map(esc).join(' | ')} |`, `| ${align.map((a) => (a === 'r' ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-const ROW_HEADER = ['workload', 'system', 'ms/epoch median [min-max]', 'ms/step', 'samples/s', 'GFLOP/s', '% peak', 'disp/step', 'GPU ms/epoch', 'loss@epochs', 'diff vs CPU', 'speed-up vs CPU ref', 'status'];
-const ROW_ALIGN: ('l' | 'r')[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
+const ROW_HEADER = ['workload', 'system', 'ms/epoch median [min-max]', 'ms/step', 'samples/s', 'GFLOP/s', '% peak', 'disp/step', 'GPU ms/epoch', 'MB/epoch', 'floor ms/epoch (bound)', 'loss@epochs', 'diff vs CPU', 'speed-up vs CPU ref', 'status'];
+const ROW_ALIGN: ('l' | 'r')[] = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
 
 function rowCells(r: Row): string[] {
   const t = r.msPerEpoch;
@@ -93,6 +103,8 @@ function rowCells(r: Row): string[] {
     pct(r.peakFraction),
     fmt(r.dispatchesPerStep),
     fmt(r.gpuMsPerEpoch),
+    r.bytesPerEpoch === null || r.bytesPerEpoch === undefined ? '-' : fmt(r.bytesPerEpoch / 1e6),
+    r.floorMsPerEpoch === null || r.floorMsPerEpoch === undefined ? '-' : `${fmt(r.floorMsPerEpoch)} (${r.floorBound})`,
     r.finalLoss === null ? '-' : `${r.finalLoss.toFixed(5)}@${r.checkEpochs}`,
     r.lossDifference === null ? '-' : r.lossDifference === 0 ? '0' : r.lossDifference.toExponential(1),
     fmt(r.speedupVsCpuReference),
@@ -110,14 +122,14 @@ function kernelCells(k: KernelRow): string[] {
   return [`${k.shape.n} x ${k.shape.inSize} x ${k.shape.outSize}`, FAMILY_TEXT[k.family], systemName(k), k.variant, t ? `${fmt(t.median)} [${fmt(t.min)}-${fmt(t.max)}]` : '-', fmt(k.gflops), fmt(k.gpuGflops), check];
 }
 
-const OVERHEAD_HEADER = ['adapter', 'us per dispatch, wall [min-max]', 'us per dispatch, GPU time', 'us per submission [min-max]', 'us per submit+wait [min-max]'];
+const OVERHEAD_HEADER = ['adapter', 'us per dispatch, wall [min-max]', 'us per dispatch, GPU time', 'us per submission [min-max]', 'us per submit+wait [min-max]', 'copy GB/s (read + write) [min-max]'];
 
 function range(s: Stats): string {
   return `${fmt(s.median)} [${fmt(s.min)}-${fmt(s.max)}]`;
 }
 
 function overheadCells(o: OverheadRow): string[] {
-  return [o.device, range(o.perDispatchUs), fmt(o.gpuPerDispatchUs), range(o.perSubmitUs), range(o.roundTripUs)];
+  return [o.device, range(o.perDispatchUs), fmt(o.gpuPerDispatchUs), range(o.perSubmitUs), range(o.roundTripUs), o.copyGBps ? range(o.copyGBps) : '-'];
 }
 
 /** Headline ratios per workload: what the README quotes. Only rows that agree with the CPU reference. */
@@ -322,7 +334,7 @@ export function terminalReport(result: BenchResult): string {
   if (result.meta.adapters.some((a) => a.found && a.software)) out.push('  NOTE: software adapters emulate the GPU on the CPU cores; their figures are not GPU speed.');
   for (const [title, rows] of sections(result)) if (rows.length > 0) out.push('', title, table(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
   if (result.kernels.length > 0) out.push('', 'Kernels alone (matmul products)', table(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
-  if (result.overhead.length > 0) out.push('', 'No-op dispatch overhead', table(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
+  if (result.overhead.length > 0) out.push('', 'Device fixed costs: no-op dispatch, copy bandwidth', table(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r', 'r']));
   const heads = headlines(result);
   if (heads.length > 0) out.push('', 'Headlines (rows that agree with the CPU reference only)', ...heads.map((l) => `  ${l}`));
   const sweepRows = result.lrSweep?.rows ?? [];
@@ -343,7 +355,7 @@ export function markdownReport(result: BenchResult): string {
   if (heads.length > 0) out.push('', '### Headlines', '', ...heads.map((l) => `- ${l}`));
   for (const [title, rows] of sections(result)) if (rows.length > 0) out.push('', `### ${title}`, '', markdownTable(ROW_HEADER, rows.map(rowCells), ROW_ALIGN));
   if (result.kernels.length > 0) out.push('', '### Kernels alone', '', markdownTable(KERNEL_HEADER, result.kernels.map(kernelCells), KERNEL_ALIGN));
-  if (result.overhead.length > 0) out.push('', '### No-op dispatch overhead', '', markdownTable(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r']));
+  if (result.overhead.length > 0) out.push('', '### Device fixed costs: no-op dispatch, copy bandwidth', '', markdownTable(OVERHEAD_HEADER, result.overhead.map(overheadCells), ['l', 'r', 'r', 'r', 'r', 'r']));
   const sweepRows = result.lrSweep?.rows ?? [];
   if (sweepRows.length > 0) out.push('', `### ${lrSweepTitle(result)}`, '', markdownTable(LR_SWEEP_HEADER, sweepRows.map((r) => lrSweepCells(r, sweepRows)), LR_SWEEP_ALIGN), '', ...lrSweepHeadlines(result).map((l) => `- ${l}`));
   const targets = targetChecks(result);

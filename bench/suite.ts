@@ -29,6 +29,7 @@ import { TfjsSystem, loadTf, type TfBackendName } from './systems/tfjs.ts';
 import { referenceTrainer, WgtrainCpuFastSystem, WgtrainCpuSystem } from './systems/wgtrainCpu.ts';
 import { gpuSettingsText, PATHS_SUPPORTED, SkipVariant, WgtrainGpuSystem } from './systems/wgtrainGpu.ts';
 import { GpuTimer, instrumentDevice, stats, timeMs, type Stats } from './timing.ts';
+import { fusedEpochBytes, generalEpochBytes, type FloorBound } from './traffic.ts';
 import { buildInputs, fullWorkloads, quickWorkloads, subsampleInputs, sweepN, sweepWidth, type SuiteName, type Workload, type WorkloadInputs } from './workloads.ts';
 
 export const SUITES = ['workloads', 'sweeps', 'kernels', 'lr-sweep'] as const;
@@ -138,6 +139,11 @@ export interface Row {
   instrumentedTiming: boolean;
   /** CPU reference ms per epoch / this row's (filled by the report). */
   speedupVsCpuReference: number | null;
+  /** Global-memory bytes the row's path must move per epoch (bench/traffic.ts), the same model for every system but wgtrain's fused path. */
+  bytesPerEpoch: number | null;
+  /** The epoch's floor on this device and the bound that sets it (bench/traffic.ts epochFloor; filled by the report). */
+  floorMsPerEpoch: number | null;
+  floorBound: FloorBound | null;
   /** Wall ms the whole row took here (probe, setup, check, repeats): what the time budgets act on. */
   rowWallMs: number | null;
 }
@@ -307,7 +313,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     log(`system ${id} on ${device}: ${system ? system.adapterName : `NOT STARTED (${failure})`}`);
     if (id.startsWith('tfjs') && system) result.meta.tfjsVersion = (await loadTf()).version_core;
     try {
-      if (system && shapes.length > 0) await kernelSuite(system, shapes, budget.kernels, options.quick, result, log);
+      if (system instanceof WgtrainGpuSystem) await deviceCosts(system, options.quick, result, log);
+      if (system && shapes.length > 0) await kernelSuite(system, shapes, budget.kernels, result, log);
       for (const w of workloads) {
         const inp = getInputs(w);
         if (!system || inp instanceof Error) {
@@ -378,6 +385,9 @@ function emptyRow(w: Workload, inp: WorkloadInputs | null, system: SystemId, dev
     passesPerStep: null,
     reportedDispatchesPerEpoch: null,
     gpuMsPerEpoch: null,
+    bytesPerEpoch: null,
+    floorMsPerEpoch: null,
+    floorBound: null,
     instrumentedTiming: false,
     speedupVsCpuReference: null,
     rowWallMs: null,
@@ -497,6 +507,8 @@ async function trainingRow(
     row.msPerStep = stats(perEpoch.map((ms) => ms / inp.stepsPerEpoch));
     row.samplesPerSecond = inp.train.size / (row.msPerEpoch.median / 1000);
     row.gflops = inp.flopsPerEpoch / (row.msPerEpoch.median * 1e6);
+    const { spec } = inp.workload;
+    row.bytesPerEpoch = row.system === 'wgtrain-gpu' && /, fused path/.test(row.label) ? fusedEpochBytes(spec, inp.train.size) : generalEpochBytes(spec, inp.train.size, inp.batchSize);
 
     // 3. One instrumented repeat: dispatches counted, GPU time from timestamps.
     if (r.gpuDevice && !instrumentFirst) {
@@ -578,15 +590,20 @@ export function rowLine(r: Row): string {
   return `${head}: ${t.median.toPrecision(3)} ms/epoch (${t.min.toPrecision(3)}-${t.max.toPrecision(3)}, ${r.repeats}x${r.epochsPerRepeat})${gpu}${disp}; loss ${r.finalLoss?.toPrecision(6)}@${r.checkEpochs} (diff ${r.lossDifference?.toExponential(1)})${r.status === 'mismatch' ? ' MISMATCH' : ''}`;
 }
 
-async function kernelSuite(system: System, shapes: ShapeInputs[], budget: KernelBudget, quick: boolean, result: BenchResult, log: (line: string) => void): Promise<void> {
+/** The adapter's fixed costs (a no-op dispatch, a submission, the copy bandwidth): what the rows' floors are made of. */
+async function deviceCosts(system: WgtrainGpuSystem, quick: boolean, result: BenchResult, log: (line: string) => void): Promise<void> {
+  const overhead = await dispatchOverhead(system.ctx, system.device, system.adapterName, quick);
+  const copy = overhead.copyGBps ? `, copy ${overhead.copyGBps.median.toFixed(1)} GB/s` : '';
+  log(`  no-op dispatch on ${system.device}: ${overhead.perDispatchUs.median.toFixed(1)} us/dispatch, ${overhead.perSubmitUs.median.toFixed(1)} us/submission, ${overhead.roundTripUs.median.toFixed(1)} us/round trip${copy}`);
+  result.overhead.push(overhead);
+}
+
+async function kernelSuite(system: System, shapes: ShapeInputs[], budget: KernelBudget, result: BenchResult, log: (line: string) => void): Promise<void> {
   if (system instanceof WgtrainCpuSystem) {
     result.kernels.push(...(await cpuKernelRows(system.adapterName, shapes, budget, log)));
   } else if (system instanceof WgtrainGpuSystem) {
     const usable = shapes.filter((s) => !s.shape.hardwareOnly || !system.software);
     result.kernels.push(...(await gpuKernelRows(system.ctx, system.device, system.adapterName, usable, budget, log)));
-    const overhead = await dispatchOverhead(system.ctx, system.device, system.adapterName, quick);
-    log(`  no-op dispatch on ${system.device}: ${overhead.perDispatchUs.median.toFixed(1)} us/dispatch, ${overhead.perSubmitUs.median.toFixed(1)} us/submission, ${overhead.roundTripUs.median.toFixed(1)} us/round trip`);
-    result.overhead.push(overhead);
   } else if (system instanceof TfjsSystem) {
     await system.activate();
     result.kernels.push(...(await tfjsKernelRows(system.tf, system.id, system.device, system.adapterName, system.software, shapes, budget, log)));

@@ -38,7 +38,7 @@ const COLUMNS: (keyof Row)[] = [
   'referenceLoss', 'lossDifference', 'tolerance', 'agrees', 'trainAccuracy', 'testAccuracy', 'epochsPerRepeat',
   'repeats', 'msPerEpoch', 'msPerStep', 'samplesPerSecond', 'gflops', 'peakGflops', 'peakFraction',
   'dispatchesPerStep', 'passesPerStep', 'reportedDispatchesPerEpoch', 'gpuMsPerEpoch', 'instrumentedTiming',
-  'speedupVsCpuReference', 'rowWallMs',
+  'speedupVsCpuReference', 'bytesPerEpoch', 'floorMsPerEpoch', 'floorBound', 'rowWallMs',
 ];
 
 const systems = [
@@ -84,6 +84,10 @@ describe('bench --quick', () => {
       expect(r.samplesPerSecond, what).not.toBeNull();
       expect(r.gflops, what).not.toBeNull();
       if (r.device !== 'cpu') expect(r.dispatchesPerStep, what).not.toBeNull();
+      // The floor: the math's bytes, and on a GPU adapter (peak, bandwidth and dispatch cost measured in
+      // this run) a bound that is one of the three.
+      expect(r.bytesPerEpoch, what).toBeGreaterThan(0);
+      if (r.device !== 'cpu') expect(['compute', 'memory', 'dispatch'], what).toContain(r.floorBound);
       if (r.workload === 'W4q') expect(r.testAccuracy, what).not.toBeNull();
     }
   });
@@ -94,6 +98,14 @@ describe('bench --quick', () => {
       // log(classes) is the loss of a uniform prediction; every workload learns something in its check.
       const classes = r.workload.startsWith('W4') ? 10 : 5;
       expect(r.finalLoss!, r.workload).toBeLessThan(Math.log(classes) + 0.5);
+    }
+  });
+
+  it('measures each GPU adapter\'s fixed costs: a no-op dispatch and the copy bandwidth', () => {
+    expect(result.overhead.map((o) => o.device)).toEqual(available.swiftshader ? ['swiftshader'] : []);
+    for (const o of result.overhead) {
+      expect(o.perDispatchUs.median, o.device).toBeGreaterThan(0);
+      expect(o.copyGBps!.median, o.device).toBeGreaterThan(0);
     }
   });
 
