@@ -106,6 +106,27 @@ fn blockAccumulate(acc: ptr<function, Block>, left: array<f32, MAX_BLOCK_ROWS>, 
 }
 
 /**
+ * The block's sums as vec4s, row by row (row r's quad q at r * BLOCK_QUADS + q), for an epilogue that loops
+ * over the elements inside the output with run-time bounds: the compilers then keep one copy of its body
+ * (the activation, the optimizer step) instead of unrolling it per element, and the accumulators, read
+ * here at constant indices only, stay in registers.
+ */
+fn blockSums(acc: Block) -> array<vec4<f32>, MAX_BLOCK_ROWS * MAX_BLOCK_QUADS> {
+  var sums: array<vec4<f32>, MAX_BLOCK_ROWS * MAX_BLOCK_QUADS>;
+  for (var r = 0u; r < BLOCK_ROWS; r++) {
+    for (var q = 0u; q < BLOCK_QUADS; q++) {
+      sums[r * BLOCK_QUADS + q] = acc[r][q];
+    }
+  }
+  return sums;
+}
+
+/** Element (r, c) of blockSums' result. */
+fn blockSum(sums: ptr<function, array<vec4<f32>, MAX_BLOCK_ROWS * MAX_BLOCK_QUADS>>, r: u32, c: u32) -> f32 {
+  return (*sums)[r * BLOCK_QUADS + c / 4u][c % 4u];
+}
+
+/**
  * Columns first .. first + 3, each clamped to the last of `count`: a block that overhangs the edge reads
  * valid elements and drops what it computes from the clamped ones (rows likewise, by min).
  */
@@ -213,18 +234,6 @@ fn matmulBiasActForward(@builtin(local_invocation_id) local: vec3<u32>, @builtin
   }
 }
 
-/** Outputs o0 .. o0 + 3 of sample s, those inside (n, out). */
-fn forwardStoreQuad(s: u32, o0: u32, sums: vec4<f32>) {
-  if (s >= forwardSizes.n) {
-    return;
-  }
-  for (var c = 0u; c < 4u; c++) {
-    if (o0 + c < forwardSizes.outSize) {
-      forwardStore(s, o0 + c, sums[c]);
-    }
-  }
-}
-
 // One invocation per block of samples [s0, s0 + BLOCK_ROWS) x outputs [o0, o0 + 4 BLOCK_QUADS) (blockOrigin
 // over (n, out)); acc[r][q] holds sample s0 + r's outputs
 // o0 + 4q .. o0 + 4q + 3. Each k adds x[s0 + r][k] * W[o][k], so every output sums in increasing k.
@@ -255,9 +264,10 @@ fn matmulBiasActForwardBlocked(@builtin(global_invocation_id) id: vec3<u32>, @bu
     }
     blockAccumulate(&acc, xk, wk);
   }
-  for (var r = 0u; r < BLOCK_ROWS; r++) {
-    for (var q = 0u; q < BLOCK_QUADS; q++) {
-      forwardStoreQuad(s0 + r, o0 + 4u * q, acc[r][q]);
+  var sums = blockSums(acc);
+  for (var r = 0u; r < min(BLOCK_ROWS, sizes.n - s0); r++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.outSize - o0); c++) {
+      forwardStore(s0 + r, o0 + c, blockSum(&sums, r, c));
     }
   }
 }
@@ -399,11 +409,6 @@ fn gradWeightsBlock(o0: u32, i0: u32, start: u32, end: u32) -> Block {
   return acc;
 }
 
-/** Whether (output o, column i) lies inside [dW | db] (out, in + 1). */
-fn gradWeightsInside(o: u32, i: u32) -> bool {
-  return o < gradWeightsSizes.outSize && i <= gradWeightsSizes.inSize;
-}
-
 // One invocation per (row r, outputs [o0, o0 + BLOCK_ROWS), columns [i0, i0 + 4 BLOCK_QUADS) of [dW | db]),
 // flattened as (r * (blocks along out) + output block) * (blocks along in + 1) + column block; each sum
 // over samples [r*chunk, (r+1)*chunk) in increasing order. Dispatch over
@@ -420,13 +425,11 @@ fn matmulGradWeightsBlocked(@builtin(global_invocation_id) id: vec3<u32>, @built
   let i0 = (j % blocks.y) * 4u * BLOCK_QUADS;
   let o0 = ((j / blocks.y) % blocks.x) * BLOCK_ROWS;
   let r = j / (blocks.x * blocks.y);
-  let acc = gradWeightsBlock(o0, i0, r * sizes.chunk, min(sizes.n, (r + 1u) * sizes.chunk));
+  var sums = blockSums(gradWeightsBlock(o0, i0, r * sizes.chunk, min(sizes.n, (r + 1u) * sizes.chunk)));
   let row = (sizes.rowBase + r) * sizes.paramCount;
-  for (var b = 0u; b < BLOCK_ROWS; b++) {
-    for (var c = 0u; c < 4u * BLOCK_QUADS; c++) {
-      if (gradWeightsInside(o0 + b, i0 + c)) {
-        gradWeightsPartial[row + gradWeightsAt(o0 + b, i0 + c)] = acc[b][c / 4u][c % 4u];
-      }
+  for (var b = 0u; b < min(BLOCK_ROWS, sizes.outSize - o0); b++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.inSize + 1u - i0); c++) {
+      gradWeightsPartial[row + gradWeightsAt(o0 + b, i0 + c)] = blockSum(&sums, b, c);
     }
   }
 }
@@ -565,12 +568,11 @@ fn matmulGradInputActivationBackwardBlocked(@builtin(global_invocation_id) id: v
     }
     blockAccumulate(&acc, dz, wo);
   }
-  for (var r = 0u; r < BLOCK_ROWS; r++) {
-    for (var c = 0u; c < 4u * BLOCK_QUADS; c++) {
-      if (s0 + r < sizes.n && i0 + c < sizes.inSize) {
-        let at = (s0 + r) * sizes.inSize + i0 + c;
-        gradInputOut[at] = acc[r][c / 4u][c % 4u] * activateDerivative(gradInputZBelow[at]);
-      }
+  var sums = blockSums(acc);
+  for (var r = 0u; r < min(BLOCK_ROWS, sizes.n - s0); r++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.inSize - i0); c++) {
+      let at = (s0 + r) * sizes.inSize + i0 + c;
+      gradInputOut[at] = blockSum(&sums, r, c) * activateDerivative(gradInputZBelow[at]);
     }
   }
 }
@@ -672,12 +674,10 @@ fn matmulGradWeightsUpdateBlocked(@builtin(global_invocation_id) id: vec3<u32>, 
   }
   let o0 = block.row;
   let i0 = block.column;
-  let acc = gradWeightsBlock(o0, i0, 0u, sizes.n);
-  for (var b = 0u; b < BLOCK_ROWS; b++) {
-    for (var c = 0u; c < 4u * BLOCK_QUADS; c++) {
-      if (gradWeightsInside(o0 + b, i0 + c)) {
-        applyUpdate(gradWeightsAt(o0 + b, i0 + c), acc[b][c / 4u][c % 4u]);
-      }
+  var sums = blockSums(gradWeightsBlock(o0, i0, 0u, sizes.n));
+  for (var b = 0u; b < min(BLOCK_ROWS, sizes.outSize - o0); b++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.inSize + 1u - i0); c++) {
+      applyUpdate(gradWeightsAt(o0 + b, i0 + c), blockSum(&sums, b, c));
     }
   }
 }
