@@ -1,6 +1,6 @@
 // Kernels alone: the dense layer's three products (forward x W^T, weight gradient dZ^T A, input gradient
 // dZ W) at several sizes, in GFLOP/s, for every kernel version wgtrain has (src/gpu/kernels.ts
-// KERNEL_PROFILES: naive, tiled) on each adapter, the CPU twins (src/cpu/matmul.ts), and tf.matMul on each
+// KERNEL_PROFILES: naive, blocked, tiled) on each adapter, the CPU twins (src/cpu/matmul.ts), and tf.matMul on each
 // TF.js backend; and the fixed cost of a dispatch and of a submission (shaders/noop.wgsl).
 //
 // Every kernel is first checked on a seeded random input against a float64 oracle at sampled output
@@ -241,7 +241,9 @@ const FAMILY_KERNEL: Record<Family, (p: KernelProfile) => KernelName> = {
 };
 
 function profileText(p: KernelProfile): string {
-  return p.name === 'tiled' ? `tiled, TILE=${p.constants.TILE}` : `naive, ${p.constants.ELEMENTWISE_WORKGROUP} invocations/workgroup`;
+  if (p.name === 'tiled') return `tiled, TILE=${p.constants.TILE}`;
+  if (p.name === 'blocked') return `blocked, 4x4 per invocation, ${p.constants.BLOCK_WORKGROUP} invocations/workgroup`;
+  return `naive, ${p.constants.ELEMENTWISE_WORKGROUP} invocations/workgroup`;
 }
 
 /** Every family and kernel version on one adapter, at every shape. */
@@ -277,7 +279,7 @@ export async function gpuKernelRows(ctx: GpuContext, device: string, adapter: st
           bytes.set(record.data);
           return owner.create('sizes', bytes.byteLength, GPUBufferUsage.UNIFORM, bytes);
         };
-        for (const profile of [KERNEL_PROFILES.naive, KERNEL_PROFILES.tiled]) {
+        for (const profile of [KERNEL_PROFILES.naive, KERNEL_PROFILES.blocked, KERNEL_PROFILES.tiled]) {
           for (const family of FAMILIES) {
             const kernel = FAMILY_KERNEL[family](profile);
             const row = baseRow('wgtrain-gpu', device, adapter, ctx.isSoftware, family, `${kernel} (${profileText(profile)})`, inp.shape);

@@ -11,21 +11,34 @@
 //   matmulBiasActForwardNaive               one invocation per output, the k loop from global memory. (naive)
 //   matmulBiasActForward                    TILE x TILE outputs per workgroup; x and W tiles staged in
 //                                           workgroup memory as vec4 along k; bias, activation fused. (tiled)
+//   matmulBiasActForwardBlocked             one invocation per block of BLOCK_ROWS samples x 4 BLOCK_QUADS
+//                                           outputs in vec4 accumulators: per k, BLOCK_ROWS + 4 BLOCK_QUADS
+//                                           loads feed BLOCK_ROWS x 4 BLOCK_QUADS multiply-adds (the naive
+//                                           version: 2 loads per multiply-add); no workgroup memory, no
+//                                           barriers. (blocked)
 //   matmulGradWeightsNaive                  one invocation per (row of partial sums, output, input), summing
 //                                           its chunk of samples in order. (naive)
 //   matmulGradWeights                       the forward's tiling with samples as the k dimension. (tiled)
-//                                           Both: dW and db together (db as a column of ones in A); each
+//   matmulGradWeightsBlocked                one invocation per (row of partial sums, BLOCK_ROWS outputs,
+//                                           4 BLOCK_QUADS columns of [dW | db]), the forward's register
+//                                           blocking with samples as k. (blocked)
+//                                           All three: dW and db together (db as a column of ones in A); each
 //                                           chunk of samples sums into its own row of partial sums;
 //                                           optimizer.wgsl sums the rows in order (the second pass).
 //   matmulGradWeightsUpdateNaive            matmulGradWeightsNaive over a batch of one row, then the
 //                                           optimizer step of that parameter: no partial sums. (naive)
 //   matmulGradWeightsUpdate                 the same fusion on the tiled matmulGradWeights. (tiled)
+//   matmulGradWeightsUpdateBlocked          the same fusion on matmulGradWeightsBlocked. (blocked)
 //   matmulGradInput                         one invocation per output, unfused (twin: matmulGradInput).
 //   matmulGradInputActivationBackwardNaive  one invocation per output, times act'(z) below. (naive)
 //   matmulGradInputActivationBackward       tiled, times act'(z) of the layer below. (tiled)
+//   matmulGradInputActivationBackwardBlocked  one invocation per BLOCK_ROWS samples x 4 BLOCK_QUADS inputs,
+//                                           the forward's register blocking, times act'(z). (blocked)
 //
 // Summation orders are fixed by the sizes alone (k tiles in increasing order, vec4 dot products within a
-// tile, or plain increasing k), so a run is bitwise repeatable on one adapter.
+// tile, or plain increasing k), so a run is bitwise repeatable on one adapter. The blocked versions sum
+// each output alone in plain increasing k, the naive versions' order; only the grouping of outputs into
+// invocations differs.
 
 // Tile edge; a multiple of 4 and at most 16 (TILE * TILE invocations per workgroup).
 override TILE: u32 = 16u;
@@ -33,6 +46,93 @@ override TILE: u32 = 16u;
 // Two tiles of TILE rows by TILE values along the summed dimension, stored as TILE / 4 vec4 per row.
 var<workgroup> tileLeft: array<vec4<f32>, TILE * TILE / 4u>;
 var<workgroup> tileRight: array<vec4<f32>, TILE * TILE / 4u>;
+
+// The register-blocked kernels: each invocation owns a block of BLOCK_ROWS rows by 4 BLOCK_QUADS columns
+// of its output, held in BLOCK_ROWS x BLOCK_QUADS vec4 accumulators. The arrays are sized by the largest
+// block (WGSL sizes function-scope arrays by constants only); the loops over them run to the override
+// constants, fixed at pipeline creation, so the compiler can unroll them. The host refuses values past the
+// largest block (src/gpu/kernels.ts blockConstantsProblem). On llvmpipe every storage load is a loop
+// over the SIMD lanes, so what counts is loads per multiply-add: measured (bench/measure/matmul.measure.ts),
+// 16 x 16 blocks run 2-4x faster than 4 x 4 there, and on SwiftShader 4 x 4 is no faster than naive
+// while 16 x 16 is about 2x.
+const MAX_BLOCK_ROWS: u32 = 16u;
+const MAX_BLOCK_QUADS: u32 = 4u;
+override BLOCK_ROWS: u32 = 16u;     // rows of a block, 1 .. MAX_BLOCK_ROWS
+override BLOCK_QUADS: u32 = 4u;     // columns of a block in vec4s, 1 .. MAX_BLOCK_QUADS
+override BLOCK_WORKGROUP: u32 = 32u; // invocations per workgroup
+
+alias Block = array<array<vec4<f32>, MAX_BLOCK_QUADS>, MAX_BLOCK_ROWS>;
+
+/** Index of this invocation in a 1-D range of blocks laid out over a 2-D grid of workgroups (x then y). */
+fn blockIndex(id: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return id.y * groups.x * BLOCK_WORKGROUP + id.x;
+}
+
+/** Blocks along `rows` rows and along `columns` columns. */
+fn blockCounts(rows: u32, columns: u32) -> vec2<u32> {
+  return vec2<u32>((rows + BLOCK_ROWS - 1u) / BLOCK_ROWS, (columns + 4u * BLOCK_QUADS - 1u) / (4u * BLOCK_QUADS));
+}
+
+/** The first row and column of an invocation's block over a (rows, columns) output; `inside`: false past the last block. */
+struct BlockOrigin {
+  row: u32,
+  column: u32,
+  inside: bool,
+}
+
+/** Blocks flattened as row block * (blocks along columns) + column block. */
+fn blockOrigin(id: vec3<u32>, groups: vec3<u32>, rows: u32, columns: u32) -> BlockOrigin {
+  let blocks = blockCounts(rows, columns);
+  let j = blockIndex(id, groups);
+  return BlockOrigin((j / blocks.y) * BLOCK_ROWS, (j % blocks.y) * 4u * BLOCK_QUADS, j < blocks.x * blocks.y);
+}
+
+/** Starts of rows first .. first + BLOCK_ROWS - 1 of a (count, width) array, each clamped to the last row. */
+fn blockRowStarts(first: u32, count: u32, width: u32) -> array<u32, MAX_BLOCK_ROWS> {
+  var starts: array<u32, MAX_BLOCK_ROWS>;
+  for (var r = 0u; r < BLOCK_ROWS; r++) {
+    starts[r] = min(first + r, count - 1u) * width;
+  }
+  return starts;
+}
+
+/** acc[r][q] += left[r] * right[q] over the block: one more term, in order, of each output's sum. */
+fn blockAccumulate(acc: ptr<function, Block>, left: array<f32, MAX_BLOCK_ROWS>, right: array<vec4<f32>, MAX_BLOCK_QUADS>) {
+  for (var r = 0u; r < BLOCK_ROWS; r++) {
+    for (var q = 0u; q < BLOCK_QUADS; q++) {
+      (*acc)[r][q] += left[r] * right[q];
+    }
+  }
+}
+
+/**
+ * The block's sums as vec4s, row by row (row r's quad q at r * BLOCK_QUADS + q), for an epilogue that loops
+ * over the elements inside the output with run-time bounds: the compilers then keep one copy of its body
+ * (the activation, the optimizer step) instead of unrolling it per element, and the accumulators, read
+ * here at constant indices only, stay in registers.
+ */
+fn blockSums(acc: Block) -> array<vec4<f32>, MAX_BLOCK_ROWS * MAX_BLOCK_QUADS> {
+  var sums: array<vec4<f32>, MAX_BLOCK_ROWS * MAX_BLOCK_QUADS>;
+  for (var r = 0u; r < BLOCK_ROWS; r++) {
+    for (var q = 0u; q < BLOCK_QUADS; q++) {
+      sums[r * BLOCK_QUADS + q] = acc[r][q];
+    }
+  }
+  return sums;
+}
+
+/** Element (r, c) of blockSums' result. */
+fn blockSum(sums: ptr<function, array<vec4<f32>, MAX_BLOCK_ROWS * MAX_BLOCK_QUADS>>, r: u32, c: u32) -> f32 {
+  return (*sums)[r * BLOCK_QUADS + c / 4u][c % 4u];
+}
+
+/**
+ * Columns first .. first + 3, each clamped to the last of `count`: a block that overhangs the edge reads
+ * valid elements and drops what it computes from the clamped ones (rows likewise, by min).
+ */
+fn blockColumns(first: u32, count: u32) -> vec4<u32> {
+  return min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(count - 1u));
+}
 
 /** sum over the tile's k of tileLeft[row] . tileRight[column], in increasing k. */
 fn tileDot(row: u32, column: u32) -> f32 {
@@ -131,6 +231,44 @@ fn matmulBiasActForward(@builtin(local_invocation_id) local: vec3<u32>, @builtin
   let o = outBase + local.x;
   if (s < forwardSizes.n && o < forwardSizes.outSize) {
     forwardStore(s, o, sum);
+  }
+}
+
+// One invocation per block of samples [s0, s0 + BLOCK_ROWS) x outputs [o0, o0 + 4 BLOCK_QUADS) (blockOrigin
+// over (n, out)); acc[r][q] holds sample s0 + r's outputs
+// o0 + 4q .. o0 + 4q + 3. Each k adds x[s0 + r][k] * W[o][k], so every output sums in increasing k.
+// Dispatch over ceil(n / BLOCK_ROWS) * ceil(out / (4 BLOCK_QUADS)) blocks.
+@compute @workgroup_size(BLOCK_WORKGROUP)
+fn matmulBiasActForwardBlocked(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = forwardSizes;
+  let block = blockOrigin(id, groups, sizes.n, sizes.outSize);
+  if (!block.inside) {
+    return;
+  }
+  let s0 = block.row;
+  let o0 = block.column;
+  let x = blockRowStarts(s0, sizes.n, sizes.inSize); // row starts in x (n, in)
+  var w: array<vec4<u32>, MAX_BLOCK_QUADS>;         // row starts in W (out, in)
+  for (var q = 0u; q < BLOCK_QUADS; q++) {
+    w[q] = sizes.wOffset + blockColumns(o0 + 4u * q, sizes.outSize) * sizes.inSize;
+  }
+  var acc: Block;
+  for (var k = 0u; k < sizes.inSize; k++) {
+    var wk: array<vec4<f32>, MAX_BLOCK_QUADS>;
+    for (var q = 0u; q < BLOCK_QUADS; q++) {
+      wk[q] = vec4<f32>(forwardParams[w[q].x + k], forwardParams[w[q].y + k], forwardParams[w[q].z + k], forwardParams[w[q].w + k]);
+    }
+    var xk: array<f32, MAX_BLOCK_ROWS>;
+    for (var r = 0u; r < BLOCK_ROWS; r++) {
+      xk[r] = forwardX[x[r] + k];
+    }
+    blockAccumulate(&acc, xk, wk);
+  }
+  var sums = blockSums(acc);
+  for (var r = 0u; r < min(BLOCK_ROWS, sizes.n - s0); r++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.outSize - o0); c++) {
+      forwardStore(s0 + r, o0 + c, blockSum(&sums, r, c));
+    }
   }
 }
 
@@ -238,6 +376,64 @@ fn matmulGradWeights(@builtin(local_invocation_id) local: vec3<u32>, @builtin(wo
   }
 }
 
+/**
+ * The block of [dW | db] for outputs [o0, o0 + BLOCK_ROWS) and columns [i0, i0 + 4 BLOCK_QUADS) (column in
+ * is db's column of ones), summed over samples [start, end) in increasing order: acc[r][q] holds output
+ * o0 + r's columns i0 + 4q .. i0 + 4q + 3. Outputs and columns past the edge hold junk for the caller to
+ * drop.
+ */
+fn gradWeightsBlock(o0: u32, i0: u32, start: u32, end: u32) -> Block {
+  let sizes = gradWeightsSizes;
+  let d = blockRowStarts(o0, sizes.outSize, 1u); // columns of dZ (n, out), clamped
+  var a: array<vec4<u32>, MAX_BLOCK_QUADS>;  // columns of A (n, in), clamped
+  var ones: array<vec4<bool>, MAX_BLOCK_QUADS>; // db's column
+  for (var q = 0u; q < BLOCK_QUADS; q++) {
+    a[q] = blockColumns(i0 + 4u * q, sizes.inSize);
+    ones[q] = vec4<u32>(i0 + 4u * q) + vec4<u32>(0u, 1u, 2u, 3u) == vec4<u32>(sizes.inSize);
+  }
+  var acc: Block;
+  for (var s = start; s < end; s++) {
+    let aRow = s * sizes.inSize;
+    let dRow = s * sizes.outSize;
+    var av: array<vec4<f32>, MAX_BLOCK_QUADS>;
+    for (var q = 0u; q < BLOCK_QUADS; q++) {
+      let loaded = vec4<f32>(gradWeightsA[aRow + a[q].x], gradWeightsA[aRow + a[q].y], gradWeightsA[aRow + a[q].z], gradWeightsA[aRow + a[q].w]);
+      av[q] = select(loaded, vec4<f32>(1.0), ones[q]);
+    }
+    var dz: array<f32, MAX_BLOCK_ROWS>;
+    for (var r = 0u; r < BLOCK_ROWS; r++) {
+      dz[r] = gradWeightsDZ[dRow + d[r]];
+    }
+    blockAccumulate(&acc, dz, av);
+  }
+  return acc;
+}
+
+// One invocation per (row r, outputs [o0, o0 + BLOCK_ROWS), columns [i0, i0 + 4 BLOCK_QUADS) of [dW | db]),
+// flattened as (r * (blocks along out) + output block) * (blocks along in + 1) + column block; each sum
+// over samples [r*chunk, (r+1)*chunk) in increasing order. Dispatch over
+// rows * ceil(out / BLOCK_ROWS) * ceil((in + 1) / (4 BLOCK_QUADS)) blocks.
+@compute @workgroup_size(BLOCK_WORKGROUP)
+fn matmulGradWeightsBlocked(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradWeightsSizes;
+  let blocks = blockCounts(sizes.outSize, sizes.inSize + 1u);
+  let rows = (sizes.n + sizes.chunk - 1u) / sizes.chunk;
+  let j = blockIndex(id, groups);
+  if (j >= rows * blocks.x * blocks.y) {
+    return;
+  }
+  let i0 = (j % blocks.y) * 4u * BLOCK_QUADS;
+  let o0 = ((j / blocks.y) % blocks.x) * BLOCK_ROWS;
+  let r = j / (blocks.x * blocks.y);
+  var sums = blockSums(gradWeightsBlock(o0, i0, r * sizes.chunk, min(sizes.n, (r + 1u) * sizes.chunk)));
+  let row = (sizes.rowBase + r) * sizes.paramCount;
+  for (var b = 0u; b < min(BLOCK_ROWS, sizes.outSize - o0); b++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.inSize + 1u - i0); c++) {
+      gradWeightsPartial[row + gradWeightsAt(o0 + b, i0 + c)] = blockSum(&sums, b, c);
+    }
+  }
+}
+
 // ---- Input gradient: dA (n, in) = dZ (n, out) W (out, in), optionally times act'(z) of the layer below ----
 
 struct GradInputSizes {
@@ -340,6 +536,47 @@ fn matmulGradInputActivationBackward(@builtin(local_invocation_id) local: vec3<u
   }
 }
 
+// dZ below (n, in) = (dZ W) * act'(z below). One invocation per block of samples [s0, s0 + BLOCK_ROWS) x
+// inputs [i0, i0 + 4 BLOCK_QUADS) (blockOrigin over (n, in)); acc[r][q]
+// holds sample s0 + r's inputs i0 + 4q .. i0 + 4q + 3. Each output o adds dZ[s0 + r][o] * W[o][i], so every
+// sum runs over outputs in increasing order. Dispatch over ceil(n / BLOCK_ROWS) * ceil(in / (4 BLOCK_QUADS))
+// blocks.
+@compute @workgroup_size(BLOCK_WORKGROUP)
+fn matmulGradInputActivationBackwardBlocked(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradInputFusedSizes;
+  let block = blockOrigin(id, groups, sizes.n, sizes.inSize);
+  if (!block.inside) {
+    return;
+  }
+  let s0 = block.row;
+  let i0 = block.column;
+  let d = blockRowStarts(s0, sizes.n, sizes.outSize); // row starts in dZ (n, out)
+  var w: array<vec4<u32>, MAX_BLOCK_QUADS>;          // columns of W (out, in)
+  for (var q = 0u; q < BLOCK_QUADS; q++) {
+    w[q] = sizes.wOffset + blockColumns(i0 + 4u * q, sizes.inSize);
+  }
+  var acc: Block;
+  for (var o = 0u; o < sizes.outSize; o++) {
+    let wRow = o * sizes.inSize;
+    var wo: array<vec4<f32>, MAX_BLOCK_QUADS>;
+    for (var q = 0u; q < BLOCK_QUADS; q++) {
+      wo[q] = vec4<f32>(gradInputParams[w[q].x + wRow], gradInputParams[w[q].y + wRow], gradInputParams[w[q].z + wRow], gradInputParams[w[q].w + wRow]);
+    }
+    var dz: array<f32, MAX_BLOCK_ROWS>;
+    for (var r = 0u; r < BLOCK_ROWS; r++) {
+      dz[r] = gradInputDZ[d[r] + o];
+    }
+    blockAccumulate(&acc, dz, wo);
+  }
+  var sums = blockSums(acc);
+  for (var r = 0u; r < min(BLOCK_ROWS, sizes.n - s0); r++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.inSize - i0); c++) {
+      let at = (s0 + r) * sizes.inSize + i0 + c;
+      gradInputOut[at] = blockSum(&sums, r, c) * activateDerivative(gradInputZBelow[at]);
+    }
+  }
+}
+
 // ---- Weight and bias gradients fused with the update (a batch of one row of partial sums) ----
 
 @group(0) @binding(0) var<storage, read_write> updateParams: array<f32>; // params (P), updated in place
@@ -423,5 +660,24 @@ fn matmulGradWeightsUpdate(@builtin(local_invocation_id) local: vec3<u32>, @buil
   let i = inBase + local.x;
   if (o < sizes.outSize && i <= sizes.inSize) {
     applyUpdate(gradWeightsAt(o, i), sum);
+  }
+}
+
+// matmulGradWeightsBlocked's block sums over all n samples (n <= chunk: one row), then the update of each
+// parameter; blocks as blockOrigin over (out, in + 1). Dispatch over ceil(out / BLOCK_ROWS) * ceil((in + 1) / (4 BLOCK_QUADS)) blocks.
+@compute @workgroup_size(BLOCK_WORKGROUP)
+fn matmulGradWeightsUpdateBlocked(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let sizes = gradWeightsSizes;
+  let block = blockOrigin(id, groups, sizes.outSize, sizes.inSize + 1u);
+  if (!block.inside) {
+    return;
+  }
+  let o0 = block.row;
+  let i0 = block.column;
+  var sums = blockSums(gradWeightsBlock(o0, i0, 0u, sizes.n));
+  for (var b = 0u; b < min(BLOCK_ROWS, sizes.outSize - o0); b++) {
+    for (var c = 0u; c < min(4u * BLOCK_QUADS, sizes.inSize + 1u - i0); c++) {
+      applyUpdate(gradWeightsAt(o0 + b, i0 + c), blockSum(&sums, b, c));
+    }
   }
 }

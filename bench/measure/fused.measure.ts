@@ -58,7 +58,7 @@ it('the assignment run per path and fused version', async () => {
       if (variant === 'workgroup') for (const lanes of [4, 16, 32]) settings.push([`fused workgroup, ${lanes} invocations`, { path: 'fused', fusedVariant: variant, fusedLanes: lanes }]);
       else settings.push([`fused ${variant}`, { path: 'fused', fusedVariant: variant }]);
     }
-    settings.push(['general, naive kernels', { path: 'general', kernels: 'naive' }]);
+    settings.push(['general, blocked kernels', { path: 'general', kernels: 'blocked' }]);
     settings.push(['auto (production)', {}]);
     for (const [name, s] of settings) {
       const started = performance.now();

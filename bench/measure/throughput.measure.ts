@@ -57,7 +57,7 @@ it('throughput', async () => {
     for (const adapter of SOFTWARE_ADAPTERS) {
       const ctx = await tryAcquire(adapter);
       if (!ctx) continue;
-      for (const kernels of ['naive', 'tiled', 'fused'] as const) {
+      for (const kernels of ['naive', 'blocked', 'tiled', 'fused'] as const) {
         if (kernels === 'tiled' && adapter === 'swiftshader' && c.trainSize > 400) continue;
         const settings = kernels === 'fused' ? { path: 'fused' as const } : { path: 'general' as const, kernels };
         let gpu: GpuTrainer;

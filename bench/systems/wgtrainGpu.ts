@@ -1,5 +1,5 @@
 // wgtrain's WebGPU backend (src/gpu/gpuTrainer.ts) on one adapter, with its default settings (what a
-// user gets): kernels 'auto' (naive on CPU-emulated adapters, tiled elsewhere), readbackEvery 100,
+// user gets): kernels 'auto' (blocked on CPU-emulated adapters, tiled elsewhere), readbackEvery 100,
 // stepsPerSubmit 1024.
 //
 // THE PATH DIMENSION. GpuTrainerSettings is getting `path: 'auto' | 'fused' | 'general'` (a fused

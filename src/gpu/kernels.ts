@@ -36,12 +36,18 @@ export type ModuleName = keyof typeof MODULE_FILES;
 /**
  * Override constants with their defaults (the `tiled` profile's): the tunables of every kernel.
  * TILE: edge of the matmul tiles (multiple of 4, at most 16: TILE^2 invocations per workgroup).
+ * BLOCK_ROWS, BLOCK_QUADS: the register-blocked matmuls' block, BLOCK_ROWS rows by 4 BLOCK_QUADS columns
+ * of the output per invocation (at most MAX_BLOCK_ROWS and MAX_BLOCK_QUADS); BLOCK_WORKGROUP: their
+ * invocations per workgroup.
  * *_WORKGROUP: invocations per workgroup of the 1-D kernels. STATS_WORKGROUP must be a power of two.
  * STATS_PER_INVOCATION: samples each invocation of accumulateLossStats sums; STATS_WORKGROUP times it is
  * STATS_BLOCK in every profile.
  */
 export const KERNEL_CONSTANTS = {
   TILE: 16,
+  BLOCK_ROWS: 16,
+  BLOCK_QUADS: 4,
+  BLOCK_WORKGROUP: 32,
   ELEMENTWISE_WORKGROUP: 256,
   LOSS_WORKGROUP: 64,
   STATS_WORKGROUP: 256,
@@ -65,6 +71,10 @@ export type ConstantName = keyof typeof KERNEL_CONSTANTS | 'ACTIVATION' | FusedC
 
 /** optimizer.wgsl's OPT_* codes (the OPTIMIZER override of the fused kernels). */
 export const OPTIMIZER_CODES: Readonly<Record<OptimizerKind, number>> = { gd: 0, momentum: 1, adam: 2 };
+
+/** Largest BLOCK_ROWS and BLOCK_QUADS: the sizes of the blocked kernels' accumulator arrays (shaders/matmul.wgsl). */
+export const MAX_BLOCK_ROWS = 16;
+export const MAX_BLOCK_QUADS = 4;
 
 /** Samples per entry of the loss statistics (one workgroup of accumulateLossStats). */
 export const STATS_BLOCK = 1024;
@@ -101,14 +111,18 @@ export const KERNELS = {
   activationBackward: { module: 'activation', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
   matmulBiasActForwardNaive: { module: 'matmul', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
   matmulBiasActForward: { module: 'matmul', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'TILE'] },
+  matmulBiasActForwardBlocked: { module: 'matmul', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'BLOCK_ROWS', 'BLOCK_QUADS', 'BLOCK_WORKGROUP'] },
   matmulGradWeightsNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ELEMENTWISE_WORKGROUP'] },
   matmulGradWeights: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['TILE'] },
+  matmulGradWeightsBlocked: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['BLOCK_ROWS', 'BLOCK_QUADS', 'BLOCK_WORKGROUP'] },
   // Gradient and update fused: params, dZ, A, sizes, optimizer state (a 16-byte dummy for gd), optimizer sizes.
   matmulGradWeightsUpdateNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U], [4, W], [9, U]], step: true, constants: ['ELEMENTWISE_WORKGROUP', 'OPTIMIZER'] },
   matmulGradWeightsUpdate: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U], [4, W], [9, U]], step: true, constants: ['TILE', 'OPTIMIZER'] },
+  matmulGradWeightsUpdateBlocked: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U], [4, W], [9, U]], step: true, constants: ['BLOCK_ROWS', 'BLOCK_QUADS', 'BLOCK_WORKGROUP', 'OPTIMIZER'] },
   matmulGradInput: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, U]], step: false, constants: ['ELEMENTWISE_WORKGROUP'] },
   matmulGradInputActivationBackwardNaive: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'ELEMENTWISE_WORKGROUP'] },
   matmulGradInputActivationBackward: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'TILE'] },
+  matmulGradInputActivationBackwardBlocked: { module: 'matmul', bindings: [[0, W], [1, R], [2, R], [3, R], [4, U]], step: false, constants: ['ACTIVATION', 'BLOCK_ROWS', 'BLOCK_QUADS', 'BLOCK_WORKGROUP'] },
   softmaxCrossEntropy: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: false, constants: ['LOSS_WORKGROUP'] },
   softmax: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, R], [2, U]], step: false, constants: ['LOSS_WORKGROUP'] },
   softmaxCrossEntropyStats: { module: 'softmaxCrossEntropy', bindings: [[0, W], [1, W], [2, R], [3, R], [4, U]], step: true, constants: ['STATS_WORKGROUP', 'STATS_PER_INVOCATION'] },
@@ -130,20 +144,27 @@ export const KERNELS = {
 export type KernelName = keyof typeof KERNELS;
 
 /**
- * The kernel versions and constants training uses, in one place. `tiled` for GPUs. `naive` for
+ * The kernel versions and constants training uses, in one place. `tiled` for GPUs. `blocked` for
  * CPU-emulated adapters (SwiftShader, llvmpipe): they run a workgroup's invocations as coroutines and
- * switch every one of them at each barrier, so the barrier-free naive matmuls run 20 to 50 times faster
- * there than 16 x 16 tiles, and reductions use 64-invocation workgroups.
+ * switch every one of them at each barrier, so barrier-free kernels win there (16 x 16 tiles run 20 to 50
+ * times slower than the naive matmuls), and of those the register-blocked ones: 16 x 16 outputs per
+ * invocation, 32 loads per 256 multiply-adds where the naive ones load 2 per 1 (measured by
+ * bench/measure/matmul.measure.ts on W3's and W4's wide layers: 5-14x the naive kernels on llvmpipe, about
+ * 2x on SwiftShader). Reductions there use 64-invocation workgroups. `naive` is the plainest version,
+ * kept as the baseline the others are measured against.
  */
 export interface KernelProfile {
-  name: 'tiled' | 'naive';
-  forward: 'matmulBiasActForward' | 'matmulBiasActForwardNaive';
-  gradWeights: 'matmulGradWeights' | 'matmulGradWeightsNaive';
+  name: 'tiled' | 'blocked' | 'naive';
+  forward: 'matmulBiasActForward' | 'matmulBiasActForwardBlocked' | 'matmulBiasActForwardNaive';
+  gradWeights: 'matmulGradWeights' | 'matmulGradWeightsBlocked' | 'matmulGradWeightsNaive';
   /** The weight gradients fused with the update, for batches of one row of partial sums. */
-  gradWeightsUpdate: 'matmulGradWeightsUpdate' | 'matmulGradWeightsUpdateNaive';
-  gradInputActivationBackward: 'matmulGradInputActivationBackward' | 'matmulGradInputActivationBackwardNaive';
+  gradWeightsUpdate: 'matmulGradWeightsUpdate' | 'matmulGradWeightsUpdateBlocked' | 'matmulGradWeightsUpdateNaive';
+  gradInputActivationBackward: 'matmulGradInputActivationBackward' | 'matmulGradInputActivationBackwardBlocked' | 'matmulGradInputActivationBackwardNaive';
   constants: KernelConstants;
 }
+
+/** Constants of the profiles for CPU-emulated adapters: 64-invocation reductions. */
+const SOFTWARE_CONSTANTS: KernelConstants = { ...KERNEL_CONSTANTS, STATS_WORKGROUP: 64, STATS_PER_INVOCATION: 16 };
 
 export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfile>> = {
   tiled: {
@@ -154,19 +175,27 @@ export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfi
     gradInputActivationBackward: 'matmulGradInputActivationBackward',
     constants: KERNEL_CONSTANTS,
   },
+  blocked: {
+    name: 'blocked',
+    forward: 'matmulBiasActForwardBlocked',
+    gradWeights: 'matmulGradWeightsBlocked',
+    gradWeightsUpdate: 'matmulGradWeightsUpdateBlocked',
+    gradInputActivationBackward: 'matmulGradInputActivationBackwardBlocked',
+    constants: SOFTWARE_CONSTANTS,
+  },
   naive: {
     name: 'naive',
     forward: 'matmulBiasActForwardNaive',
     gradWeights: 'matmulGradWeightsNaive',
     gradWeightsUpdate: 'matmulGradWeightsUpdateNaive',
     gradInputActivationBackward: 'matmulGradInputActivationBackwardNaive',
-    constants: { ...KERNEL_CONSTANTS, STATS_WORKGROUP: 64, STATS_PER_INVOCATION: 16 },
+    constants: SOFTWARE_CONSTANTS,
   },
 };
 
-/** The profile for a device: naive on CPU-emulated adapters, tiled elsewhere. */
+/** The profile for a device: blocked on CPU-emulated adapters, tiled elsewhere. */
 export function defaultProfile(ctx: GpuContext): KernelProfile {
-  return KERNEL_PROFILES[ctx.isSoftware ? 'naive' : 'tiled'];
+  return KERNEL_PROFILES[ctx.isSoftware ? 'blocked' : 'tiled'];
 }
 
 /**
@@ -243,25 +272,38 @@ export function chooseFusedVariant(ctx: GpuContext): FusedVariant {
   return fusedVariant(ctx, 'workgroup');
 }
 
+/** Blocks of BLOCK_ROWS x 4 BLOCK_QUADS covering a (rows, columns) output. */
+function blocks(rows: number, columns: number, c: KernelConstants): number {
+  return Math.ceil(rows / c.BLOCK_ROWS) * Math.ceil(columns / (4 * c.BLOCK_QUADS));
+}
+
 /** Workgroups of a forward dispatch over n samples, `out` outputs. */
 export function forwardWorkgroups(kernel: KernelProfile['forward'], n: number, outSize: number, c: KernelConstants): number[] {
-  return kernel === 'matmulBiasActForward' ? [Math.ceil(outSize / c.TILE), Math.ceil(n / c.TILE)] : grid1d(n * outSize, c.ELEMENTWISE_WORKGROUP);
+  if (kernel === 'matmulBiasActForward') return [Math.ceil(outSize / c.TILE), Math.ceil(n / c.TILE)];
+  if (kernel === 'matmulBiasActForwardBlocked') return grid1d(blocks(n, outSize, c), c.BLOCK_WORKGROUP);
+  return grid1d(n * outSize, c.ELEMENTWISE_WORKGROUP);
 }
 
 /** Workgroups of a weight-gradient dispatch over n samples in rows of `chunk`. */
 export function gradWeightsWorkgroups(kernel: KernelProfile['gradWeights'], n: number, outSize: number, inSize: number, chunk: number, c: KernelConstants): number[] {
   const rows = Math.ceil(n / chunk);
-  return kernel === 'matmulGradWeights' ? [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE), rows] : grid1d(rows * outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
+  if (kernel === 'matmulGradWeights') return [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE), rows];
+  if (kernel === 'matmulGradWeightsBlocked') return grid1d(rows * blocks(outSize, inSize + 1, c), c.BLOCK_WORKGROUP);
+  return grid1d(rows * outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
 }
 
 /** Workgroups of a fused weight-gradient and update dispatch (one row of partial sums). */
 export function gradWeightsUpdateWorkgroups(kernel: KernelProfile['gradWeightsUpdate'], outSize: number, inSize: number, c: KernelConstants): number[] {
-  return kernel === 'matmulGradWeightsUpdate' ? [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE)] : grid1d(outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
+  if (kernel === 'matmulGradWeightsUpdate') return [Math.ceil((inSize + 1) / c.TILE), Math.ceil(outSize / c.TILE)];
+  if (kernel === 'matmulGradWeightsUpdateBlocked') return grid1d(blocks(outSize, inSize + 1, c), c.BLOCK_WORKGROUP);
+  return grid1d(outSize * (inSize + 1), c.ELEMENTWISE_WORKGROUP);
 }
 
 /** Workgroups of an input-gradient dispatch over n samples, `in` inputs. */
 export function gradInputWorkgroups(kernel: KernelProfile['gradInputActivationBackward'], n: number, inSize: number, c: KernelConstants): number[] {
-  return kernel === 'matmulGradInputActivationBackward' ? [Math.ceil(inSize / c.TILE), Math.ceil(n / c.TILE)] : grid1d(n * inSize, c.ELEMENTWISE_WORKGROUP);
+  if (kernel === 'matmulGradInputActivationBackward') return [Math.ceil(inSize / c.TILE), Math.ceil(n / c.TILE)];
+  if (kernel === 'matmulGradInputActivationBackwardBlocked') return grid1d(blocks(n, inSize, c), c.BLOCK_WORKGROUP);
+  return grid1d(n * inSize, c.ELEMENTWISE_WORKGROUP);
 }
 
 /**
@@ -284,6 +326,19 @@ export function grid1d(count: number, workgroupSize: number): [number, number] {
 /** The text of a module: its whole files, one after another. */
 export function moduleSource(name: ModuleName): string {
   return MODULE_FILES[name].map(([, text]) => text).join('\n');
+}
+
+/**
+ * Why BLOCK_ROWS or BLOCK_QUADS (where the kernel uses them) cannot be, or null: they must be integers from
+ * 1 to their maxima, past which the blocked kernels would index their accumulator arrays out of bounds,
+ * which WGSL clamps into wrong results rather than failing.
+ */
+export function blockConstantsProblem(constants: Readonly<Record<string, number>>): string | null {
+  for (const [name, max] of [['BLOCK_ROWS', MAX_BLOCK_ROWS], ['BLOCK_QUADS', MAX_BLOCK_QUADS]] as const) {
+    const value = constants[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= max)) return `${name} must be an integer from 1 to ${max}, got ${value}`;
+  }
+  return null;
 }
 
 const libraries = new WeakMap<GPUDevice, KernelLibrary>();
@@ -358,6 +413,8 @@ export class KernelLibrary {
       constants[name] = value;
     }
     const key = `${kernel} ${JSON.stringify(constants)}`;
+    const problem = blockConstantsProblem(constants);
+    if (problem !== null) return Promise.reject(new GpuValidationError(`pipeline ${key} on ${this.ctx.adapterName}: ${problem}`));
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       pipeline = this.createPipeline(kernel, info, constants, key);

@@ -53,8 +53,8 @@ export interface GpuTrainerSettings {
   gradChunk: number;
   /** Samples per chunk when evaluating a data set or predicting (the test set after every epoch too). */
   evalChunk: number;
-  /** Which kernel versions run (src/gpu/kernels.ts KERNEL_PROFILES); auto: naive on CPU-emulated adapters, tiled elsewhere. */
-  kernels: 'auto' | 'tiled' | 'naive';
+  /** Which kernel versions run (src/gpu/kernels.ts KERNEL_PROFILES); auto: blocked on CPU-emulated adapters, tiled elsewhere. */
+  kernels: 'auto' | 'tiled' | 'blocked' | 'naive';
   /**
    * A cap on every storage binding below the device's maxStorageBufferBindingSize, and on every buffer
    * below maxBufferSize: only to exercise the splitting of big data sets on small ones in tests.

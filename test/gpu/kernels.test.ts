@@ -15,13 +15,16 @@ import { adamUpdate, momentumUpdate, sgdUpdate, type OptimizerKind } from '../..
 import { accumulateLossStats, softmax, softmaxCrossEntropy, sumLossStats, type LossStats } from '../../src/cpu/softmaxCrossEntropy.ts';
 import { UniformRecord } from '../../src/gpu/buffers.ts';
 import { GpuValidationError, type GpuContext } from '../../src/gpu/device.ts';
-import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsUpdateWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, OPTIMIZER_CODES, STATS_BLOCK, type KernelName } from '../../src/gpu/kernels.ts';
+import { ACTIVATION_CODES, forwardWorkgroups, gradInputWorkgroups, gradWeightsUpdateWorkgroups, gradWeightsWorkgroups, grid1d, KERNEL_CONSTANTS, KERNEL_PROFILES, KernelLibrary, OPTIMIZER_CODES, STATS_BLOCK, type KernelConstants, type KernelName, type KernelProfile } from '../../src/gpu/kernels.ts';
 import { acquireNodeGpu } from '../../src/gpu/nodeGpu.ts';
 import { ACTIVATIONS, type Activation } from '../../src/model/mlp.ts';
 import { gatherBatch, shuffledIndex } from '../../src/cpu/shuffle.ts';
 import { availableAdapters, expectClose, poisoned, poisonedU32, randomArray, randomLabels, runKernel, SOFTWARE_ADAPTERS } from './harness.ts';
 
 const U = 2 ** -24;
+
+/** A kernel version under test: its profile, and the constants it runs with over KERNEL_CONSTANTS. */
+type Version = readonly [KernelProfile['name'], Partial<KernelConstants>];
 const available = await availableAdapters();
 
 it('SwiftShader starts (the adapter CI relies on)', () => {
@@ -91,18 +94,27 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     [129, 33, 17],
     [70, 70, 3],
     [4099, 2, 12],
+    // Sizes that overhang the tiles and the blocked versions' blocks on every side.
+    [3, 13, 130],
+    [17, 130, 5],
+    [33, 1, 13],
   ] as const;
 
-  // Every version: tiled at two tile sizes, and naive.
-  const versions = [
-    ['tiled', 16],
-    ['tiled', 8],
-    ['naive', 16],
-  ] as const;
+  // Every version: tiled at two tile sizes, naive, and blocked at the profile's block (16 x 16), the
+  // smallest, and two whose rows and columns (4 BLOCK_QUADS) differ.
+  const versions: Version[] = [
+    ['tiled', { TILE: 16 }],
+    ['tiled', { TILE: 8 }],
+    ['naive', {}],
+    ['blocked', {}],
+    ['blocked', { BLOCK_ROWS: 1, BLOCK_QUADS: 1 }],
+    ['blocked', { BLOCK_ROWS: 3, BLOCK_QUADS: 2 }],
+    ['blocked', { BLOCK_ROWS: 16, BLOCK_QUADS: 1, BLOCK_WORKGROUP: 64 }],
+  ];
 
-  describe.each(versions)('matmulBiasActForward, %s, TILE %i', (profile, tile) => {
+  describe.each(versions)('matmulBiasActForward, %s %j', (profile, overrides) => {
     const kernel = KERNEL_PROFILES[profile].forward;
-    const constants = { ...KERNEL_CONSTANTS, TILE: tile };
+    const constants = { ...KERNEL_CONSTANTS, ...overrides };
     describe.each(['softplus', 'tanh', null] as const)('activation %s', (activation) => {
       test.each(forwardCases)('n %i, in %i, out %i', async (n, inSize, outSize) => {
         const x = randomArray(n * inSize, n + 1);
@@ -140,9 +152,9 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
   });
 
   /** Runs a matmulGradWeights version into rows of partial sums, then sumGradPartials; returns both. */
-  async function gradWeights(version: readonly ['tiled' | 'naive', number], dZ: Float32Array, A: Float32Array, n: number, outSize: number, inSize: number, chunk: number, rowBase: number) {
+  async function gradWeights(version: Version, dZ: Float32Array, A: Float32Array, n: number, outSize: number, inSize: number, chunk: number, rowBase: number) {
     const kernel = KERNEL_PROFILES[version[0]].gradWeights;
-    const constants = { ...KERNEL_CONSTANTS, TILE: version[1] };
+    const constants = { ...KERNEL_CONSTANTS, ...version[1] };
     const wOffset = 2;
     const bOffset = wOffset + outSize * inSize + 1;
     const paramCount = bOffset + outSize + 3;
@@ -171,9 +183,12 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     [400, 5, 12, 1024, 1],
     [1000, 5, 12, 64, 0],
     [129, 17, 33, 32, 2],
+    [3, 13, 130, 1024, 0],
+    [17, 130, 5, 16, 1],
+    [33, 1, 13, 16, 0],
   ] as const;
 
-  describe.each(versions)('matmulGradWeights + sumGradPartials, %s, TILE %i', (...version) => {
+  describe.each(versions)('matmulGradWeights + sumGradPartials, %s %j', (...version) => {
     test.each(gradCases)('n %i, out %i, in %i, chunk %i, rowBase %i', async (n, outSize, inSize, chunk, rowBase) => {
       const dZ = randomArray(n * outSize, n + 5);
       const A = randomArray(n * inSize, n + 6);
@@ -204,9 +219,13 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     [1, 1, 1],
     [37, 19, 5],
     [400, 5, 12],
+    [3, 130, 13],
+    [17, 5, 130],
+    [33, 13, 1],
   ] as const;
 
-  describe.each([['tiled', 8], ['naive', 16]] as const)('matmulGradWeightsUpdate, %s, TILE %i', (profile, tile) => {
+  describe.each(versions.filter(([profile, c]) => profile !== 'tiled' || c.TILE === 8))('matmulGradWeightsUpdate, %s %j', (profile, overrides) => {
+    const constants = { ...KERNEL_CONSTANTS, ...overrides };
     const kernel = KERNEL_PROFILES[profile].gradWeightsUpdate;
     describe.each([
       ['gd', 0.01],
@@ -231,8 +250,8 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
         const sizes = new UniformRecord().u32(n).u32(outSize).u32(inSize).u32(wOffset).u32(bOffset).u32(count).u32(1024).u32(0).u32(stateStride);
         const [gotP, , , , gotState] = await runKernel(ctx, kernel, {
           bindings: [p.slice(), dZ, A, sizes, state.slice(), optimizerSizes(count, weightCount, 1024, { lr, momentum, beta1, beta2, epsilon, weightDecay })],
-          workgroups: gradWeightsUpdateWorkgroups(kernel, outSize, inSize, { ...KERNEL_CONSTANTS, TILE: tile }),
-          constants: { TILE: tile, OPTIMIZER: OPTIMIZER_CODES[kind] },
+          workgroups: gradWeightsUpdateWorkgroups(kernel, outSize, inSize, constants),
+          constants: { ...constants, OPTIMIZER: OPTIMIZER_CODES[kind] },
           step: stepRecord({ correction1: 1 - beta1 ** t, correction2: 1 - beta2 ** t }),
         });
         // Twin: matmulGradWeights, then the update of the layer's weights (wd) and biases (wd 0).
@@ -263,8 +282,8 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     });
   });
 
-  // Both versions; the tiled one not on SwiftShader, where its barriers make it take 8 s.
-  const largeVersions = adapter === 'swiftshader' ? ([['naive', 16]] as const) : ([['tiled', 16], ['naive', 16]] as const);
+  // Every profile's version; the tiled one not on SwiftShader, where its barriers make it take 8 s.
+  const largeVersions: Version[] = [['naive', {}], ['blocked', {}], ...(adapter === 'swiftshader' ? [] : [['tiled', {}] as const])];
   test.each(largeVersions)('matmulGradWeights (%s) stays accurate over 1,000,000 samples', async (...version) => {
     const n = 1_000_000;
     const outSize = 2;
@@ -300,6 +319,9 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     [400, 5, 12],
     [129, 17, 33],
     [4099, 5, 12],
+    [3, 130, 13],
+    [17, 5, 130],
+    [33, 13, 1],
   ] as const;
 
   test.each(gradInputCases)('matmulGradInput: n %i, out %i, in %i', async (n, outSize, inSize) => {
@@ -316,9 +338,9 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     expectClose('dA', dA!, ref, sumBound(absProducts(dZ, W, n, outSize, inSize), outSize, ref), 0);
   });
 
-  describe.each(versions)('matmulGradInputActivationBackward, %s, TILE %i', (profile, tile) => {
+  describe.each(versions)('matmulGradInputActivationBackward, %s %j', (profile, overrides) => {
     const kernel = KERNEL_PROFILES[profile].gradInputActivationBackward;
-    const constants = { ...KERNEL_CONSTANTS, TILE: tile };
+    const constants = { ...KERNEL_CONSTANTS, ...overrides };
     describe.each(ACTIVATIONS)('%s', (activation) => {
       test.each(gradInputCases)('n %i, out %i, in %i', async (n, outSize, inSize) => {
         const dZ = randomArray(n * outSize, n + 9);
@@ -620,6 +642,17 @@ describe.each(SOFTWARE_ADAPTERS)('kernels on %s', (adapter) => {
     const refused = KernelLibrary.for(ctx).pipeline('matmulBiasActForward', { TILE: 32 });
     await expect(refused).rejects.toThrow(GpuValidationError);
     await expect(refused).rejects.toThrow(ctx.adapterName);
+  });
+
+  test.each([
+    ['BLOCK_ROWS', 17],
+    ['BLOCK_ROWS', 0],
+    ['BLOCK_QUADS', 5],
+    ['BLOCK_QUADS', 1.5],
+  ] as const)('a blocked kernel refuses %s = %f, past its accumulator arrays', async (name, value) => {
+    const refused = KernelLibrary.for(ctx).pipeline('matmulGradWeightsBlocked', { [name]: value });
+    await expect(refused).rejects.toThrow(GpuValidationError);
+    await expect(refused).rejects.toThrow(`${name} must be an integer from 1 to`);
   });
 });
 

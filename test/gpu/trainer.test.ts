@@ -85,9 +85,9 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
   describe.each(['fused', 'general'] as const)('%s path', (path: GpuPath) => {
     const settings = { path };
 
-    // General path: both kernel profiles; the tiled kernels' barriers cost SwiftShader ~100 ms an epoch, so
+    // General path: every kernel profile; the tiled kernels' barriers cost SwiftShader ~100 ms an epoch, so
     // there they run 10 epochs, not 1000. Fused path: the adapter's production version.
-    const runs = path === 'fused' ? (['auto'] as const) : (['naive', 'tiled'] as const);
+    const runs = path === 'fused' ? (['auto'] as const) : (['naive', 'blocked', 'tiled'] as const);
     test.each(runs)("the assignment's run (2-12-5 softplus, full-batch GD lr 0.1, 400 samples, 1000 epochs), %s kernels, matches the CPU", async (kernels) => {
       const epochs = kernels === 'tiled' && adapter === 'swiftshader' ? 10 : 1000;
       const o = options(ASSIGNMENT_SPEC, assignment, { kind: 'gd', lr: 0.1 }, 0);
@@ -141,6 +141,8 @@ describe.each(SOFTWARE_ADAPTERS)('GpuTrainer on %s', (adapter) => {
       [[3, 9, 7, 4], 'tanh', 0, 'naive'],
       [[3, 9, 7, 4], 'relu', 37, 'naive'],
       [[5, 17, 3], 'sigmoid', 0, 'naive'],
+      [[3, 9, 7, 4], 'tanh', 0, 'blocked'],
+      [[5, 17, 3], 'sigmoid', 37, 'blocked'],
       [[2, 12, 5], 'softplus', 0, 'tiled'],
       [[3, 9, 7, 4], 'relu', 37, 'tiled'],
     ] as const;
