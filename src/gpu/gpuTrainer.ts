@@ -67,6 +67,7 @@ import {
   fusedDataLayout,
   fusedEpochWork,
   fusedIneligibility,
+  generalEpochWork,
   gpuWorkgroupLanes,
   MAX_FUSED_LAYERS,
   planFused,
@@ -315,7 +316,7 @@ export class GpuTrainer implements Trainer {
       throw new GpuValidationError(`${ctx.adapterName}: the kernels bind ${STORAGE_BUFFERS_NEEDED} storage buffers, the device allows ${limits.maxStorageBuffersPerShaderStage}`);
     }
     const batchSize = effectiveBatchSize(options.batchSize, train.size);
-    const profile = all.kernels === 'auto' ? defaultProfile(ctx) : KERNEL_PROFILES[all.kernels];
+    const profile = all.kernels === 'auto' ? defaultProfile(ctx, generalEpochWork(params.spec, train.size)) : KERNEL_PROFILES[all.kernels];
     const plan = planTraining(params.spec, train.size, test?.size ?? 0, batchSize, limits, all, profile.constants.TILE);
     const fused = choosePath(ctx, options, plan, runs.length > 1 ? { ...all, path: 'fused' } : all, runs.length);
     const owner = new BufferOwner(ctx.device, `GpuTrainer#${nextTrainerId++}`);

@@ -193,9 +193,20 @@ export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfi
   },
 };
 
-/** The profile for a device: blocked on CPU-emulated adapters, tiled elsewhere. */
-export function defaultProfile(ctx: GpuContext): KernelProfile {
-  return KERNEL_PROFILES[ctx.isSoftware ? 'blocked' : 'tiled'];
+/**
+ * Multiply-adds of an epoch's products (src/gpu/plan.ts generalEpochWork) from which CPU-emulated
+ * adapters take the blocked kernels rather than the naive ones. Their 16 x 16 blocks take seconds to
+ * compile (measured: SwiftShader about 4 s in every process; llvmpipe 25 s the first time on a machine,
+ * then from Mesa's disk cache), which pays back only where epochs are long: at 2^24 the naive kernels
+ * take about 0.1 s an epoch and the blocked ones save most of it, so the compile is repaid within some
+ * 50 epochs. W2 (2^24.4) and up take the blocked kernels, the assignment (2^16.5) the naive ones.
+ */
+export const BLOCKED_MIN_EPOCH_WORK = 2 ** 24;
+
+/** The profile for a device and an epoch's work: tiled on GPUs; blocked or naive on CPU-emulated adapters. */
+export function defaultProfile(ctx: Pick<GpuContext, 'isSoftware'>, epochWork: number): KernelProfile {
+  if (!ctx.isSoftware) return KERNEL_PROFILES.tiled;
+  return KERNEL_PROFILES[epochWork >= BLOCKED_MIN_EPOCH_WORK ? 'blocked' : 'naive'];
 }
 
 /**

@@ -53,7 +53,7 @@ export interface GpuTrainerSettings {
   gradChunk: number;
   /** Samples per chunk when evaluating a data set or predicting (the test set after every epoch too). */
   evalChunk: number;
-  /** Which kernel versions run (src/gpu/kernels.ts KERNEL_PROFILES); auto: blocked on CPU-emulated adapters, tiled elsewhere. */
+  /** Which kernel versions run (src/gpu/kernels.ts KERNEL_PROFILES); auto: tiled on GPUs, blocked or naive on CPU-emulated adapters by the epoch's work (defaultProfile). */
   kernels: 'auto' | 'tiled' | 'blocked' | 'naive';
   /**
    * A cap on every storage binding below the device's maxStorageBufferBindingSize, and on every buffer
@@ -319,6 +319,16 @@ export function gpuWorkgroupLanes(spec: MlpSpec, kind: OptimizerKind, largestPas
   let lanes = FUSED_WORKGROUP_LANES;
   while (samplesPerLane('workgroup') * lanes < largestPass && fits(2 * lanes)) lanes *= 2;
   return lanes;
+}
+
+/**
+ * Multiply-adds of the general path's products in one epoch: per sample and layer the forward and the
+ * weight gradient (in x out each) and, above the first layer, the input gradient.
+ */
+export function generalEpochWork(spec: MlpSpec, trainSize: number): number {
+  let perSample = 0;
+  for (let l = 0; l < layerCount(spec); l++) perSample += spec.layers[l] * spec.layers[l + 1] * (l === 0 ? 2 : 3);
+  return perSample * trainSize;
 }
 
 /** Multiply-adds of one fused epoch, roughly: forward, backward and gradient per train sample, forward per test sample. */

@@ -3,7 +3,7 @@
 // the fused path runs (workgroup memory, loop budget, epochs per dispatch).
 
 import { describe, expect, it } from 'vitest';
-import { FUSED_WORKGROUP_LANES, KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
+import { BLOCKED_MIN_EPOCH_WORK, defaultProfile, FUSED_WORKGROUP_LANES, KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
 import {
   chunks,
   DEFAULT_GPU_TRAINER_SETTINGS,
@@ -15,6 +15,7 @@ import {
   fusedLayers,
   fusedLoopIterations,
   fusedWorkgroupBytes,
+  generalEpochWork,
   gpuWorkgroupLanes,
   paramLayout,
   PlanError,
@@ -32,6 +33,18 @@ describe('KERNEL_PROFILES', () => {
     expect(profile.constants.STATS_WORKGROUP * profile.constants.STATS_PER_INVOCATION).toBe(STATS_BLOCK);
     expect(Math.log2(profile.constants.STATS_WORKGROUP) % 1).toBe(0);
     expect(profile.constants.TILE % 4).toBe(0);
+  });
+});
+
+describe('defaultProfile', () => {
+  it('tiled on GPUs; on CPU-emulated adapters blocked only where an epoch is long enough to repay its compile', () => {
+    expect(generalEpochWork(spec, 400)).toBe(400 * (2 * 12 * 2 + 12 * 5 * 3));
+    expect(defaultProfile({ isSoftware: false }, generalEpochWork(spec, 400)).name).toBe('tiled');
+    expect(defaultProfile({ isSoftware: false }, 1e12).name).toBe('tiled');
+    expect(defaultProfile({ isSoftware: true }, generalEpochWork(spec, 400)).name).toBe('naive'); // W1
+    expect(defaultProfile({ isSoftware: true }, generalEpochWork(spec, 100_000)).name).toBe('blocked'); // W2
+    expect(defaultProfile({ isSoftware: true }, BLOCKED_MIN_EPOCH_WORK - 1).name).toBe('naive');
+    expect(defaultProfile({ isSoftware: true }, BLOCKED_MIN_EPOCH_WORK).name).toBe('blocked');
   });
 });
 
