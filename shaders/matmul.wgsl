@@ -6,7 +6,8 @@
 // each tensor's offset.
 //
 // Versions, one line each (src/gpu/kernels.ts KERNEL_PROFILES picks the ones training uses: `tiled` on
-// GPUs; `blocked` on CPU-emulated adapters, which run a workgroup's invocations as coroutines and pay for
+// GPUs; `blocked` on CPU-emulated adapters where it pays (src/gpu/plan.ts autoProfile: long epochs, and
+// on SwiftShader wide layers), which run a workgroup's invocations as coroutines and pay for
 // every barrier with a switch of each one (there 16 x 16 tiles cost some 50 times the naive kernels), and
 // where what counts is multiply-adds per load; `naive` is the baseline both are measured against):
 //   matmulBiasActForwardNaive               one invocation per output, the k loop from global memory. (naive)

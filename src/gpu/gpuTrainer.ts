@@ -41,7 +41,6 @@ import { GpuDeviceLostError, GpuValidationError, loopIterationLimit, type GpuCon
 import {
   ACTIVATION_CODES,
   chooseFusedVariant,
-  defaultProfile,
   forwardWorkgroups,
   fusedVariant,
   gradInputWorkgroups,
@@ -62,12 +61,12 @@ import {
 import {
   adapterKind,
   autoPath,
+  autoProfile,
   chunks,
   DEFAULT_GPU_TRAINER_SETTINGS,
   fusedDataLayout,
   fusedEpochWork,
   fusedIneligibility,
-  generalEpochWork,
   gpuWorkgroupLanes,
   MAX_FUSED_LAYERS,
   planFused,
@@ -316,7 +315,7 @@ export class GpuTrainer implements Trainer {
       throw new GpuValidationError(`${ctx.adapterName}: the kernels bind ${STORAGE_BUFFERS_NEEDED} storage buffers, the device allows ${limits.maxStorageBuffersPerShaderStage}`);
     }
     const batchSize = effectiveBatchSize(options.batchSize, train.size);
-    const profile = all.kernels === 'auto' ? defaultProfile(ctx, generalEpochWork(params.spec, train.size)) : KERNEL_PROFILES[all.kernels];
+    const profile = all.kernels === 'auto' ? autoProfile(adapterKind(ctx.adapterName, ctx.isSoftware), params.spec, train.size) : KERNEL_PROFILES[all.kernels];
     const plan = planTraining(params.spec, train.size, test?.size ?? 0, batchSize, limits, all, profile.constants.TILE);
     const fused = choosePath(ctx, options, plan, runs.length > 1 ? { ...all, path: 'fused' } : all, runs.length);
     const owner = new BufferOwner(ctx.device, `GpuTrainer#${nextTrainerId++}`);

@@ -18,7 +18,6 @@ export {
 export { acquireBrowserGpu, describeAdapter, GpuContext, GpuDeviceLostError, GpuValidationError, isSoftwareAdapter, NoGpuError, type FeatureLevel } from './device.ts';
 export {
   chooseFusedVariant,
-  defaultProfile,
   FUSED_VARIANT_NAMES,
   KERNEL_CONSTANTS,
   KERNEL_PROFILES,

@@ -151,7 +151,9 @@ export type KernelName = keyof typeof KERNELS;
  * invocation, 32 loads per 256 multiply-adds where the naive ones load 2 per 1 (measured by
  * bench/measure/matmul.measure.ts on W3's and W4's wide layers: 5-14x the naive kernels on llvmpipe, about
  * 2x on SwiftShader). Reductions there use 64-invocation workgroups. `naive` is the plainest version,
- * kept as the baseline the others are measured against.
+ * the baseline the others are measured against, and what CPU-emulated adapters run where the blocked
+ * kernels' compile would not pay back or their 16 x 16 blocks are mostly past a narrow layer's edge
+ * (src/gpu/plan.ts autoProfile decides).
  */
 export interface KernelProfile {
   name: 'tiled' | 'blocked' | 'naive';
@@ -192,22 +194,6 @@ export const KERNEL_PROFILES: Readonly<Record<KernelProfile['name'], KernelProfi
     constants: SOFTWARE_CONSTANTS,
   },
 };
-
-/**
- * Multiply-adds of an epoch's products (src/gpu/plan.ts generalEpochWork) from which CPU-emulated
- * adapters take the blocked kernels rather than the naive ones. Their 16 x 16 blocks take seconds to
- * compile (measured: SwiftShader about 4 s in every process; llvmpipe 25 s the first time on a machine,
- * then from Mesa's disk cache), which pays back only where epochs are long: at 2^24 the naive kernels
- * take about 0.1 s an epoch and the blocked ones save most of it, so the compile is repaid within some
- * 50 epochs. W2 (2^24.4) and up take the blocked kernels, the assignment (2^16.5) the naive ones.
- */
-export const BLOCKED_MIN_EPOCH_WORK = 2 ** 24;
-
-/** The profile for a device and an epoch's work: tiled on GPUs; blocked or naive on CPU-emulated adapters. */
-export function defaultProfile(ctx: Pick<GpuContext, 'isSoftware'>, epochWork: number): KernelProfile {
-  if (!ctx.isSoftware) return KERNEL_PROFILES.tiled;
-  return KERNEL_PROFILES[epochWork >= BLOCKED_MIN_EPOCH_WORK ? 'blocked' : 'naive'];
-}
 
 /**
  * The fused trainer's versions (shaders/fused.wgsl, fusedSubgroup.wgsl), side by side; chooseFusedVariant

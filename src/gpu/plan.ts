@@ -6,7 +6,7 @@
 
 import type { OptimizerKind } from '../cpu/optimizer.ts';
 import { layerCount, parameterCount, type MlpSpec } from '../model/mlp.ts';
-import { FUSED_WORKGROUP_LANES, MAX_WORKGROUPS_PER_DIMENSION, modelCopies, samplesPerLane, STATS_BLOCK, type FusedVariantName } from './kernels.ts';
+import { FUSED_WORKGROUP_LANES, KERNEL_PROFILES, MAX_WORKGROUPS_PER_DIMENSION, modelCopies, samplesPerLane, STATS_BLOCK, type FusedVariantName, type KernelProfile } from './kernels.ts';
 
 /** The two ways of running a training step: see src/gpu/gpuTrainer.ts. */
 export const GPU_PATHS = ['fused', 'general'] as const;
@@ -53,7 +53,7 @@ export interface GpuTrainerSettings {
   gradChunk: number;
   /** Samples per chunk when evaluating a data set or predicting (the test set after every epoch too). */
   evalChunk: number;
-  /** Which kernel versions run (src/gpu/kernels.ts KERNEL_PROFILES); auto: tiled on GPUs, blocked or naive on CPU-emulated adapters by the epoch's work (defaultProfile). */
+  /** Which kernel versions run (src/gpu/kernels.ts KERNEL_PROFILES); auto: autoProfile (tiled on GPUs; naive or blocked on CPU-emulated adapters by the work and the layers' width). */
   kernels: 'auto' | 'tiled' | 'blocked' | 'naive';
   /**
    * A cap on every storage binding below the device's maxStorageBufferBindingSize, and on every buffer
@@ -526,4 +526,37 @@ export function autoPath(kind: AdapterKind, epochWork: number, ineligible: strin
   if (ineligible !== null) return 'general';
   const limit = settings.fusedMaxEpochWork > 0 ? settings.fusedMaxEpochWork : FUSED_MAX_EPOCH_WORK[kind];
   return epochWork <= limit ? 'fused' : 'general';
+}
+
+// ---- Which kernels `auto` runs on the general path ----
+
+/**
+ * Multiply-adds of an epoch's products (generalEpochWork) from which CPU-emulated adapters may take the
+ * blocked kernels rather than the naive ones. Their 16 x 16 blocks take seconds to compile (measured:
+ * SwiftShader about 4 s in every process; llvmpipe 25 s the first time on a machine, then from Mesa's
+ * disk cache), which pays back only where epochs are long: at 2^24 the naive kernels take a few tenths of
+ * a second an epoch, most of which the blocked ones save on llvmpipe. W2 (2^24.4) and up; not W1 (2^16.5).
+ */
+export const BLOCKED_MIN_EPOCH_WORK = 2 ** 24;
+
+/**
+ * Multiply-adds per sample per layer from which SwiftShader gains from the blocked kernels. They compute
+ * 16 x 16 outputs an invocation, wasted past a narrow layer's edge, and SwiftShader (unlike llvmpipe,
+ * which is bound by its per-lane loads) pays for that arithmetic. Measured, general path, ms an epoch
+ * naive / blocked: 2-12-5 at N = 100,000 (114 a layer) 471 / 789; 2-32-5 at 30,000 (304) 319 / 486;
+ * 2-64-64-5 at 16,384 (4,496) 2,602 / 2,196; W3 and W4 (their wide layers 65,536 and 100,352) about 2x.
+ */
+export const SWIFTSHADER_BLOCKED_MIN_LAYER_WORK = 4096;
+
+/**
+ * The general path's kernels for `auto` (src/gpu/kernels.ts KERNEL_PROFILES): tiled on GPUs; on
+ * CPU-emulated adapters naive below BLOCKED_MIN_EPOCH_WORK, else blocked on llvmpipe, and on SwiftShader
+ * blocked for models whose layers average SWIFTSHADER_BLOCKED_MIN_LAYER_WORK multiply-adds a sample.
+ */
+export function autoProfile(kind: AdapterKind, spec: MlpSpec, trainSize: number): KernelProfile {
+  if (kind === 'gpu') return KERNEL_PROFILES.tiled;
+  const work = generalEpochWork(spec, trainSize);
+  if (work < BLOCKED_MIN_EPOCH_WORK) return KERNEL_PROFILES.naive;
+  const perLayer = work / trainSize / layerCount(spec);
+  return KERNEL_PROFILES[kind === 'llvmpipe' || perLayer >= SWIFTSHADER_BLOCKED_MIN_LAYER_WORK ? 'blocked' : 'naive'];
 }

@@ -3,8 +3,10 @@
 // the fused path runs (workgroup memory, loop budget, epochs per dispatch).
 
 import { describe, expect, it } from 'vitest';
-import { BLOCKED_MIN_EPOCH_WORK, defaultProfile, FUSED_WORKGROUP_LANES, KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
+import { FUSED_WORKGROUP_LANES, KERNEL_PROFILES, STATS_BLOCK } from '../../src/gpu/kernels.ts';
 import {
+  autoProfile,
+  BLOCKED_MIN_EPOCH_WORK,
   chunks,
   DEFAULT_GPU_TRAINER_SETTINGS,
   FUSED_DISPATCH_WORK,
@@ -36,15 +38,27 @@ describe('KERNEL_PROFILES', () => {
   });
 });
 
-describe('defaultProfile', () => {
-  it('tiled on GPUs; on CPU-emulated adapters blocked only where an epoch is long enough to repay its compile', () => {
+describe('autoProfile (the general path\'s kernels)', () => {
+  const name = (kind: 'gpu' | 'llvmpipe' | 'swiftshader', layers: number[], n: number) => autoProfile(kind, { layers, activation: 'softplus' }, n).name;
+
+  it('tiled on GPUs; naive on CPU-emulated adapters below BLOCKED_MIN_EPOCH_WORK, where the blocked kernels\' compile would not pay back', () => {
     expect(generalEpochWork(spec, 400)).toBe(400 * (2 * 12 * 2 + 12 * 5 * 3));
-    expect(defaultProfile({ isSoftware: false }, generalEpochWork(spec, 400)).name).toBe('tiled');
-    expect(defaultProfile({ isSoftware: false }, 1e12).name).toBe('tiled');
-    expect(defaultProfile({ isSoftware: true }, generalEpochWork(spec, 400)).name).toBe('naive'); // W1
-    expect(defaultProfile({ isSoftware: true }, generalEpochWork(spec, 100_000)).name).toBe('blocked'); // W2
-    expect(defaultProfile({ isSoftware: true }, BLOCKED_MIN_EPOCH_WORK - 1).name).toBe('naive');
-    expect(defaultProfile({ isSoftware: true }, BLOCKED_MIN_EPOCH_WORK).name).toBe('blocked');
+    expect(name('gpu', [2, 12, 5], 400)).toBe('tiled');
+    expect(name('gpu', [784, 128, 10], 8000)).toBe('tiled');
+    for (const kind of ['llvmpipe', 'swiftshader'] as const) expect(name(kind, [2, 12, 5], 400)).toBe('naive'); // W1
+    // Just below and at the threshold: 2-12-5 does 228 multiply-adds a sample.
+    expect(generalEpochWork(spec, Math.floor(BLOCKED_MIN_EPOCH_WORK / 228))).toBeLessThan(BLOCKED_MIN_EPOCH_WORK);
+    expect(name('llvmpipe', [2, 12, 5], Math.floor(BLOCKED_MIN_EPOCH_WORK / 228))).toBe('naive');
+    expect(name('llvmpipe', [2, 12, 5], Math.ceil(BLOCKED_MIN_EPOCH_WORK / 228))).toBe('blocked');
+  });
+
+  it('above it: blocked on llvmpipe; on SwiftShader only for wide layers (narrow ones measured faster naive there)', () => {
+    expect(name('llvmpipe', [2, 12, 5], 100_000)).toBe('blocked'); // W2
+    expect(name('swiftshader', [2, 12, 5], 100_000)).toBe('naive');
+    expect(name('swiftshader', [2, 32, 5], 30_000)).toBe('naive');
+    expect(name('swiftshader', [2, 64, 64, 5], 16_384)).toBe('blocked');
+    expect(name('swiftshader', [2, 256, 256, 5], 16_384)).toBe('blocked'); // W3
+    expect(name('swiftshader', [784, 128, 10], 8000)).toBe('blocked'); // W4
   });
 });
 
