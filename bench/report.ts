@@ -12,13 +12,18 @@ import { epochFloor } from './traffic.ts';
 
 // ---- Derived columns ----
 
-/** Best ok GFLOP/s per device over the kernel rows (wall time), the "measured matmul peak". */
-export function devicePeaks(kernels: readonly KernelRow[]): Map<string, number> {
+/**
+ * Best ok GFLOP/s per device over the kernel rows and the training rows (wall time) of the run, the
+ * "measured matmul peak": a training row can beat the kernels suite's shapes, and the compute floor must
+ * never exceed what a row achieved.
+ */
+export function devicePeaks(kernels: readonly KernelRow[], rows: readonly Row[] = []): Map<string, number> {
   const peaks = new Map<string, number>();
-  for (const k of kernels) {
-    if (k.status !== 'ok' || k.gflops === null) continue;
-    peaks.set(k.device, Math.max(peaks.get(k.device) ?? 0, k.gflops));
-  }
+  const add = (device: string, gflops: number | null) => {
+    if (gflops !== null && Number.isFinite(gflops)) peaks.set(device, Math.max(peaks.get(device) ?? 0, gflops));
+  };
+  for (const k of kernels) if (k.status === 'ok') add(k.device, k.gflops);
+  for (const r of rows) if (r.status === 'ok' && peaks.has(r.device)) add(r.device, r.gflops);
   return peaks;
 }
 
@@ -27,7 +32,7 @@ export function devicePeaks(kernels: readonly KernelRow[]): Map<string, number> 
  * the device's peak, copy bandwidth and dispatch cost measured in this run) of every row (in place).
  */
 export function derive(result: BenchResult): BenchResult {
-  const peaks = devicePeaks(result.kernels);
+  const peaks = devicePeaks(result.kernels, result.rows);
   const overheads = new Map(result.overhead.map((o) => [o.device, o]));
   const cpuRef = new Map<string, number>();
   for (const r of result.rows) if (r.system === 'wgtrain-cpu' && r.status === 'ok' && r.msPerEpoch) cpuRef.set(r.workload, r.msPerEpoch.median);
