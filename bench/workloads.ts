@@ -5,7 +5,8 @@
 import { loadMnist } from '../src/data/mnist.ts';
 import { makeSyntheticSplit } from '../src/data/synthetic.ts';
 import { selectSamples, type Dataset } from '../src/data/dataset.ts';
-import { initParams, layerCount, type MlpParams, type MlpSpec } from '../src/model/mlp.ts';
+import { generalEpochWork } from '../src/gpu/plan.ts';
+import { initParams, type MlpParams, type MlpSpec } from '../src/model/mlp.ts';
 
 export type SuiteName = 'workloads' | 'sweep-n' | 'sweep-width';
 
@@ -138,15 +139,11 @@ export function buildInputs(w: Workload): WorkloadInputs {
  * Matmul FLOPs of one sample's training step, the same nominal count for every system (2 per
  * multiply-add): per layer the forward x W^T (2·in·out), the weight gradient dZ^T A (2·in·out) and, above
  * the first layer, the input gradient dZ W (2·in·out). Elementwise work (bias, activation, softmax,
- * update) is left out: it is O(out), not O(in·out).
+ * update) is left out: it is O(out), not O(in·out). Twice src/gpu/plan.ts generalEpochWork's multiply-adds,
+ * the count `auto` picks the general path's kernels by.
  */
 export function trainingFlopsPerSample(spec: MlpSpec): number {
-  let flops = 0;
-  for (let l = 0; l < layerCount(spec); l++) {
-    const mac = spec.layers[l] * spec.layers[l + 1];
-    flops += 2 * mac * (l === 0 ? 2 : 3);
-  }
-  return flops;
+  return 2 * generalEpochWork(spec, 1);
 }
 
 /**
